@@ -1,0 +1,38 @@
+# mnthread — build, test and benchmark.
+#   make         build target/release/libmnthread.so and include/mnthread.h
+#   make test    Rust unit tests + every C test three ways (glibc, LD_PRELOAD, linked)
+#   make bench   the C benchmarks under glibc and mnthread in one run, with ratios
+#   make demo    a bundled unmodified C program under glibc and under mnthread
+
+LIB := target/release/libmnthread.so
+BUILD := build
+
+.PHONY: all lib test ctest rtest bench demo clippy clean
+
+all: lib
+
+lib:
+	cargo build --release
+
+$(LIB): lib
+
+rtest:
+	cargo test --release --lib
+
+clippy:
+	cargo clippy --release -- -D warnings
+
+ctest: lib
+	python3 c-tests/run.py --lib $(LIB) --build $(BUILD)/c-tests
+
+test: rtest ctest
+
+bench: lib
+	python3 bench/run.py --lib $(LIB) --build $(BUILD)/bench
+
+demo: lib
+	python3 examples/demo.py --lib $(LIB) --build $(BUILD)/examples
+
+clean:
+	cargo clean
+	rm -rf $(BUILD)

@@ -1,0 +1,350 @@
+//! `pthread_attr_*` and the process-wide default attributes.
+//!
+//! The object keeps glibc's exact layout (`struct pthread_attr` in nptl):
+//! glibc functions mnthread does not replace (`pthread_attr_setaffinity_np`,
+//! `pthread_attr_setsigmask_np`, `timer_create`'s SIGEV_THREAD attributes)
+//! read and write the same fields and `extension`, which is why
+//! `pthread_attr_destroy` frees that extension exactly as glibc does.
+
+use core::ffi::{c_int, c_void};
+
+use crate::lifecycle::Spawn;
+use crate::mem::{page_round_up, PAGE};
+use crate::sys::lock::Locked;
+use crate::thread::SchedInfo;
+
+/// <pthread.h> values the libc crate lacks.
+const PTHREAD_SCOPE_SYSTEM: c_int = 0;
+const PTHREAD_SCOPE_PROCESS: c_int = 1;
+
+pub const FLAG_DETACHSTATE: c_int = 0x1;
+pub const FLAG_NOTINHERITSCHED: c_int = 0x2;
+pub const FLAG_SCOPEPROCESS: c_int = 0x4;
+pub const FLAG_STACKADDR: c_int = 0x8;
+pub const FLAG_SCHED_SET: c_int = 0x20;
+pub const FLAG_POLICY_SET: c_int = 0x40;
+
+/// glibc's `struct pthread_attr` (56 bytes, the size of `pthread_attr_t`).
+#[repr(C)]
+#[derive(Clone, Copy)]
+pub struct Attr {
+    pub sched_priority: c_int,
+    pub policy: c_int,
+    pub flags: c_int,
+    pub guardsize: usize,
+    pub stackaddr: usize,
+    pub stacksize: usize,
+    pub extension: *mut Extension,
+    pub unused: *mut c_void,
+}
+
+/// glibc's `struct pthread_attr_extension`.
+#[repr(C)]
+pub struct Extension {
+    pub cpuset: *mut c_void,
+    pub cpusetsize: usize,
+    pub sigmask: libc::sigset_t,
+    pub sigmask_set: bool,
+}
+
+const _: () = assert!(core::mem::size_of::<Attr>() == core::mem::size_of::<libc::pthread_attr_t>());
+
+impl Attr {
+    pub const ZERO: Attr = Attr {
+        sched_priority: 0,
+        policy: 0,
+        flags: 0,
+        guardsize: 0,
+        stackaddr: 0,
+        stacksize: 0,
+        extension: core::ptr::null_mut(),
+        unused: core::ptr::null_mut(),
+    };
+}
+
+// SAFETY: the defaults hold no live pointers (extension is always null there).
+unsafe impl Send for Attr {}
+
+/// `pthread_setattr_default_np` state: stacksize, guardsize, sched.
+static DEFAULTS: Locked<Attr> = Locked::new(Attr::ZERO);
+
+pub fn init_defaults() {
+    DEFAULTS.with(|d| {
+        d.stacksize = crate::runtime::config().stack_size;
+        d.guardsize = PAGE;
+    });
+}
+
+pub fn defaults() -> Attr {
+    DEFAULTS.with(|d| *d)
+}
+
+pub fn valid_policy(policy: c_int) -> bool {
+    matches!(policy, libc::SCHED_OTHER | libc::SCHED_FIFO | libc::SCHED_RR)
+}
+
+pub fn valid_priority(policy: c_int, prio: c_int) -> bool {
+    // SAFETY: plain queries.
+    let (lo, hi) = unsafe { (libc::sched_get_priority_min(policy), libc::sched_get_priority_max(policy)) };
+    prio >= lo && prio <= hi
+}
+
+/// What `pthread_create` should do for `attr` (null = defaults), created by
+/// a thread with scheduling `inherited`.
+pub fn spawn_of(attr: *const Attr, inherited: SchedInfo) -> Spawn {
+    let d = defaults();
+    // SAFETY: a non-null attr is the program's initialised pthread_attr_t.
+    let a = if attr.is_null() { d } else { unsafe { *attr } };
+    let explicit = a.flags & FLAG_NOTINHERITSCHED != 0;
+    let sched = if explicit { SchedInfo { policy: a.policy, priority: a.sched_priority } } else { inherited };
+    let size = if a.stacksize == 0 { d.stacksize } else { a.stacksize };
+    if a.flags & FLAG_STACKADDR != 0 {
+        return Spawn {
+            stack_size: size,
+            guard: 0,
+            user_stack: Some(a.stackaddr - size),
+            detached: a.flags & FLAG_DETACHSTATE != 0,
+            sched,
+        };
+    }
+    Spawn {
+        stack_size: page_round_up(size),
+        guard: page_round_up(a.guardsize),
+        user_stack: None,
+        detached: a.flags & FLAG_DETACHSTATE != 0,
+        sched,
+    }
+}
+
+macro_rules! attr_mut {
+    ($p:expr) => {
+        // SAFETY: the program passes an initialised pthread_attr_t.
+        unsafe { &mut *($p as *mut Attr) }
+    };
+}
+macro_rules! attr_ref {
+    ($p:expr) => {
+        // SAFETY: the program passes an initialised pthread_attr_t.
+        unsafe { &*($p as *const Attr) }
+    };
+}
+pub(crate) use attr_mut;
+
+#[no_mangle]
+pub extern "C" fn pthread_attr_init(attr: *mut libc::pthread_attr_t) -> c_int {
+    let a = attr_mut!(attr);
+    *a = Attr::ZERO;
+    a.guardsize = PAGE;
+    0
+}
+
+#[no_mangle]
+pub extern "C" fn pthread_attr_destroy(attr: *mut libc::pthread_attr_t) -> c_int {
+    let a = attr_mut!(attr);
+    if !a.extension.is_null() {
+        // SAFETY: glibc allocated the extension and its cpuset with malloc.
+        unsafe {
+            libc::free((*a.extension).cpuset);
+            libc::free(a.extension as *mut c_void);
+        }
+        a.extension = core::ptr::null_mut();
+    }
+    0
+}
+
+#[no_mangle]
+pub extern "C" fn pthread_attr_setdetachstate(attr: *mut libc::pthread_attr_t, state: c_int) -> c_int {
+    let a = attr_mut!(attr);
+    match state {
+        libc::PTHREAD_CREATE_JOINABLE => a.flags &= !FLAG_DETACHSTATE,
+        libc::PTHREAD_CREATE_DETACHED => a.flags |= FLAG_DETACHSTATE,
+        _ => return libc::EINVAL,
+    }
+    0
+}
+
+#[no_mangle]
+pub extern "C" fn pthread_attr_getdetachstate(attr: *const libc::pthread_attr_t, state: *mut c_int) -> c_int {
+    let a = attr_ref!(attr);
+    // SAFETY: valid out-pointer from the program.
+    unsafe { *state = if a.flags & FLAG_DETACHSTATE != 0 { libc::PTHREAD_CREATE_DETACHED } else { libc::PTHREAD_CREATE_JOINABLE } };
+    0
+}
+
+#[no_mangle]
+pub extern "C" fn pthread_attr_setguardsize(attr: *mut libc::pthread_attr_t, size: usize) -> c_int {
+    attr_mut!(attr).guardsize = size;
+    0
+}
+
+#[no_mangle]
+pub extern "C" fn pthread_attr_getguardsize(attr: *const libc::pthread_attr_t, size: *mut usize) -> c_int {
+    let a = attr_ref!(attr);
+    // SAFETY: valid out-pointer.
+    unsafe { *size = a.guardsize };
+    0
+}
+
+#[no_mangle]
+pub extern "C" fn pthread_attr_setstacksize(attr: *mut libc::pthread_attr_t, size: usize) -> c_int {
+    if size < libc::PTHREAD_STACK_MIN {
+        return libc::EINVAL;
+    }
+    attr_mut!(attr).stacksize = size;
+    0
+}
+
+#[no_mangle]
+pub extern "C" fn pthread_attr_getstacksize(attr: *const libc::pthread_attr_t, size: *mut usize) -> c_int {
+    let a = attr_ref!(attr);
+    let s = if a.stacksize == 0 { defaults().stacksize } else { a.stacksize };
+    // SAFETY: valid out-pointer.
+    unsafe { *size = s };
+    0
+}
+
+#[no_mangle]
+pub extern "C" fn pthread_attr_setstack(attr: *mut libc::pthread_attr_t, addr: *mut c_void, size: usize) -> c_int {
+    if size < libc::PTHREAD_STACK_MIN {
+        return libc::EINVAL;
+    }
+    let a = attr_mut!(attr);
+    a.stacksize = size;
+    a.stackaddr = addr as usize + size;
+    a.flags |= FLAG_STACKADDR;
+    0
+}
+
+#[no_mangle]
+pub extern "C" fn pthread_attr_getstack(attr: *const libc::pthread_attr_t, addr: *mut *mut c_void, size: *mut usize) -> c_int {
+    let a = attr_ref!(attr);
+    // SAFETY: valid out-pointers.
+    unsafe {
+        *addr = a.stackaddr.wrapping_sub(a.stacksize) as *mut c_void;
+        *size = a.stacksize;
+    }
+    0
+}
+
+#[no_mangle]
+pub extern "C" fn pthread_attr_setstackaddr(attr: *mut libc::pthread_attr_t, addr: *mut c_void) -> c_int {
+    let a = attr_mut!(attr);
+    a.stackaddr = addr as usize;
+    a.flags |= FLAG_STACKADDR;
+    0
+}
+
+#[no_mangle]
+pub extern "C" fn pthread_attr_getstackaddr(attr: *const libc::pthread_attr_t, addr: *mut *mut c_void) -> c_int {
+    let a = attr_ref!(attr);
+    // SAFETY: valid out-pointer.
+    unsafe { *addr = a.stackaddr as *mut c_void };
+    0
+}
+
+#[no_mangle]
+pub extern "C" fn pthread_attr_setscope(attr: *mut libc::pthread_attr_t, scope: c_int) -> c_int {
+    match scope {
+        PTHREAD_SCOPE_SYSTEM => {
+            attr_mut!(attr).flags &= !FLAG_SCOPEPROCESS;
+            0
+        }
+        PTHREAD_SCOPE_PROCESS => libc::ENOTSUP,
+        _ => libc::EINVAL,
+    }
+}
+
+#[no_mangle]
+pub extern "C" fn pthread_attr_getscope(attr: *const libc::pthread_attr_t, scope: *mut c_int) -> c_int {
+    let a = attr_ref!(attr);
+    // SAFETY: valid out-pointer.
+    unsafe { *scope = if a.flags & FLAG_SCOPEPROCESS != 0 { PTHREAD_SCOPE_PROCESS } else { PTHREAD_SCOPE_SYSTEM } };
+    0
+}
+
+#[no_mangle]
+pub extern "C" fn pthread_attr_setinheritsched(attr: *mut libc::pthread_attr_t, inherit: c_int) -> c_int {
+    let a = attr_mut!(attr);
+    match inherit {
+        libc::PTHREAD_INHERIT_SCHED => a.flags &= !FLAG_NOTINHERITSCHED,
+        libc::PTHREAD_EXPLICIT_SCHED => a.flags |= FLAG_NOTINHERITSCHED,
+        _ => return libc::EINVAL,
+    }
+    0
+}
+
+#[no_mangle]
+pub extern "C" fn pthread_attr_getinheritsched(attr: *const libc::pthread_attr_t, inherit: *mut c_int) -> c_int {
+    let a = attr_ref!(attr);
+    // SAFETY: valid out-pointer.
+    unsafe { *inherit = if a.flags & FLAG_NOTINHERITSCHED != 0 { libc::PTHREAD_EXPLICIT_SCHED } else { libc::PTHREAD_INHERIT_SCHED } };
+    0
+}
+
+#[no_mangle]
+pub extern "C" fn pthread_attr_setschedpolicy(attr: *mut libc::pthread_attr_t, policy: c_int) -> c_int {
+    if !valid_policy(policy) {
+        return libc::EINVAL;
+    }
+    let a = attr_mut!(attr);
+    a.policy = policy;
+    a.flags |= FLAG_POLICY_SET;
+    0
+}
+
+#[no_mangle]
+pub extern "C" fn pthread_attr_getschedpolicy(attr: *const libc::pthread_attr_t, policy: *mut c_int) -> c_int {
+    let a = attr_ref!(attr);
+    // SAFETY: valid out-pointer.
+    unsafe { *policy = a.policy };
+    0
+}
+
+#[no_mangle]
+pub extern "C" fn pthread_attr_setschedparam(attr: *mut libc::pthread_attr_t, param: *const libc::sched_param) -> c_int {
+    let a = attr_mut!(attr);
+    // SAFETY: valid in-pointer.
+    let prio = unsafe { (*param).sched_priority };
+    if !valid_priority(a.policy, prio) {
+        return libc::EINVAL;
+    }
+    a.sched_priority = prio;
+    a.flags |= FLAG_SCHED_SET;
+    0
+}
+
+#[no_mangle]
+pub extern "C" fn pthread_attr_getschedparam(attr: *const libc::pthread_attr_t, param: *mut libc::sched_param) -> c_int {
+    let a = attr_ref!(attr);
+    // SAFETY: valid out-pointer.
+    unsafe { (*param).sched_priority = a.sched_priority };
+    0
+}
+
+#[no_mangle]
+pub extern "C" fn pthread_getattr_default_np(attr: *mut libc::pthread_attr_t) -> c_int {
+    let a = attr_mut!(attr);
+    *a = defaults();
+    0
+}
+
+#[no_mangle]
+pub extern "C" fn pthread_setattr_default_np(attr: *const libc::pthread_attr_t) -> c_int {
+    let a = attr_ref!(attr);
+    if !valid_policy(a.policy) || !valid_priority(a.policy, a.sched_priority) {
+        return libc::EINVAL;
+    }
+    if a.flags & FLAG_STACKADDR != 0 || (a.stacksize != 0 && a.stacksize < libc::PTHREAD_STACK_MIN) {
+        return libc::EINVAL;
+    }
+    DEFAULTS.with(|d| {
+        if a.stacksize != 0 {
+            d.stacksize = a.stacksize;
+        }
+        d.guardsize = a.guardsize;
+        d.policy = a.policy;
+        d.sched_priority = a.sched_priority;
+        d.flags = a.flags & !(FLAG_DETACHSTATE | FLAG_STACKADDR);
+    });
+    0
+}

@@ -1,0 +1,12 @@
+//! Layer 9: the exported C symbols. Thin, checked conversions from C types
+//! into the runtime's Rust API, one file per family. Every export works
+//! from any thread, created by mnthread or not, before or after the runtime
+//! starts; bad input gets glibc's error code, never a crash.
+
+pub mod attr;
+pub mod dl;
+pub mod ext;
+pub mod key;
+pub mod once;
+pub mod thread;
+pub mod yield_;

@@ -1,0 +1,208 @@
+//! Thread lifecycle: create, run, exit, join, detach.
+//!
+//! Create takes a descriptor from the pool (its TCB recycled) or builds
+//! one, takes a stack (cached slots first), lays out a first frame
+//! that enters `thread_start`, and makes it runnable as this carrier's
+//! `runnext` — the creator keeps running, and a creator that then joins
+//! hands its carrier straight to the new thread.
+//!
+//! Exit runs, on the exiting thread: C++/Rust `thread_local` destructors
+//! (`__call_tls_dtors`), then key destructors, then resets the thread's
+//! locale. Then it switches away handing over `H_EXIT`; `finish_exit`, on
+//! the next context, publishes EXITED and wakes the joiner, or reaps a
+//! detached thread — only then is its stack free to reuse. When the last
+//! thread exits, the process exits with status 0, as with glibc.
+
+use core::ffi::c_void;
+use core::sync::atomic::Ordering;
+
+use crate::arch;
+use crate::arch::switch::new_context;
+use crate::lot::{self, WaitResult};
+use crate::mem::stack::{self, Stack, StackKind};
+use crate::mem::tcb;
+use crate::runtime::{self, LIVE};
+use crate::sched::{self, H_EXIT};
+use crate::sys::real::{real, StartRoutine};
+use crate::thread::{self, Kind, SchedInfo, UThread, DETACHED, EXITED, FREE, JOINABLE};
+
+/// What `pthread_create` was asked for, validated.
+pub struct Spawn {
+    pub stack_size: usize,
+    pub guard: usize,
+    /// A program-supplied stack `[low, low + stack_size)`.
+    pub user_stack: Option<usize>,
+    pub detached: bool,
+    pub sched: SchedInfo,
+}
+
+/// Creates a thread running `start(arg)`. `Err(EAGAIN)` when memory runs out.
+pub fn create(spawn: &Spawn, start: StartRoutine, arg: *mut c_void) -> Result<*mut UThread, i32> {
+    runtime::start();
+    let t = thread::take().ok_or(libc::EAGAIN)?;
+    // SAFETY: `t` is ours alone until it is made runnable below.
+    unsafe {
+        let tr = &mut *t;
+        if tr.ctx.tp == 0 {
+            tr.ctx.tp = tcb::build().ok_or_else(|| {
+                thread::give_back(t);
+                libc::EAGAIN
+            })?;
+        } else {
+            tcb::recycle(tr.ctx.tp);
+        }
+        let st = match choose_stack(spawn) {
+            Some(s) => s,
+            None => {
+                thread::give_back(t);
+                return Err(libc::EAGAIN);
+            }
+        };
+        tr.stack = st;
+        tcb::set_stack(tr.ctx.tp, st.base + st.guard, st.top - st.base - st.guard);
+        tr.kind = Kind::User;
+        tr.start = Some(start);
+        tr.arg = arg;
+        tr.retval = core::ptr::null_mut();
+        tr.sched = spawn.sched;
+        tr.joiner.store(core::ptr::null_mut(), Ordering::Relaxed);
+        tr.park_state.store(0, Ordering::Relaxed);
+        tr.name = thread::process_name();
+        tr.join_state.store(if spawn.detached { DETACHED } else { JOINABLE }, Ordering::Relaxed);
+        tr.ctx.sp = new_context(st.top, thread_start, t as usize, arch::fp_control());
+    }
+    if LIVE.fetch_add(1, Ordering::Relaxed) == 1 {
+        // SAFETY: libc's flag; glibc clears it in its own pthread_create.
+        unsafe { *real().libc_single_threaded = 0 };
+    }
+    sched::ready(t, true);
+    Ok(t)
+}
+
+/// The stack `spawn` asks for: the program's own, a default-size arena
+/// slot, or a mapping of its own.
+fn choose_stack(spawn: &Spawn) -> Option<Stack> {
+    if let Some(low) = spawn.user_stack {
+        return Some(Stack { base: low, guard: 0, top: low + spawn.stack_size, kind: StackKind::User });
+    }
+    if spawn.stack_size == runtime::config().stack_size && spawn.guard == crate::mem::PAGE {
+        stack::alloc_arena(spawn.stack_size, spawn.guard)
+    } else {
+        stack::alloc_mapped(spawn.stack_size, spawn.guard)
+    }
+}
+
+/// First code of every user thread.
+unsafe extern "C" fn thread_start(handover: usize, t: usize) -> ! {
+    sched::finish(handover);
+    let t = t as *mut UThread;
+    // SAFETY: we are thread `t`, on its TCB; glibc's thread start does the same.
+    unsafe {
+        (real().ctype_init)();
+        let start = (*t).start.expect("thread without start routine");
+        let r = start((*t).arg);
+        exit_current(r)
+    }
+}
+
+/// Ends the calling thread with `retval` (pthread_exit for mnthread's threads).
+pub fn exit_current(retval: *mut c_void) -> ! {
+    let t = runtime::current();
+    // SAFETY: `t` is the calling thread's descriptor.
+    unsafe {
+        (*t).retval = retval;
+        if (*t).kind != Kind::Main {
+            (real().call_tls_dtors)();
+        }
+        crate::key::run_destructors(&mut (*t).keys);
+        libc::uselocale(-1isize as libc::locale_t); // LC_GLOBAL_LOCALE
+    }
+    if LIVE.fetch_sub(1, Ordering::AcqRel) == 1 {
+        // SAFETY: the last thread: end the process as glibc does.
+        unsafe { libc::exit(0) };
+    }
+    let (c, cur) = sched::current_user().expect("exiting thread is not on a carrier");
+    // SAFETY: `cur` runs on `c`; it never resumes.
+    unsafe { sched::switch_away(c, cur, H_EXIT) };
+    unreachable!("an exited thread was resumed")
+}
+
+/// After `t` switched away for good: publish its end, or reap it.
+pub fn finish_exit(t: *mut UThread) {
+    // SAFETY: `t` has exited and its context is saved: nothing runs on it.
+    let tr = unsafe { &*t };
+    match tr.join_state.compare_exchange(JOINABLE, EXITED, Ordering::AcqRel, Ordering::Acquire) {
+        Ok(_) => {
+            lot::wake(&tr.join_state as *const _ as usize, usize::MAX);
+        }
+        Err(_) => reap(t),
+    }
+}
+
+fn reap(t: *mut UThread) {
+    // SAFETY: the thread has ended and nobody else reaps it (join_state).
+    if unsafe { (*t).kind } == Kind::User {
+        thread::give_back(t);
+    }
+}
+
+/// Join with an optional deadline; `try_only` for pthread_tryjoin_np.
+pub fn join(t: *mut UThread, deadline: Option<u64>, try_only: bool) -> Result<*mut c_void, i32> {
+    let me = runtime::current();
+    if t == me {
+        return Err(libc::EDEADLK);
+    }
+    // SAFETY: descriptors are type-stable; states tell what it is.
+    let tr = unsafe { &*t };
+    match tr.join_state.load(Ordering::Acquire) {
+        FREE => return Err(libc::ESRCH),
+        DETACHED => return Err(libc::EINVAL),
+        _ => {}
+    }
+    if tr.kind == Kind::Foreign {
+        return Err(libc::EINVAL);
+    }
+    if try_only {
+        if tr.join_state.load(Ordering::Acquire) != EXITED {
+            return Err(libc::EBUSY);
+        }
+    } else {
+        // SAFETY: `me` is the caller's descriptor.
+        if unsafe { (*me).joiner.load(Ordering::Acquire) } == t {
+            return Err(libc::EDEADLK);
+        }
+        if tr.joiner.compare_exchange(core::ptr::null_mut(), me, Ordering::AcqRel, Ordering::Acquire).is_err() {
+            return Err(libc::EINVAL);
+        }
+        let key = &tr.join_state as *const _ as usize;
+        while tr.join_state.load(Ordering::Acquire) != EXITED {
+            if lot::wait(key, || tr.join_state.load(Ordering::Acquire) == JOINABLE, deadline) == WaitResult::TimedOut {
+                tr.joiner.store(core::ptr::null_mut(), Ordering::Release);
+                return Err(libc::ETIMEDOUT);
+            }
+        }
+    }
+    if tr.join_state.compare_exchange(EXITED, FREE, Ordering::AcqRel, Ordering::Acquire).is_err() {
+        return Err(libc::ESRCH);
+    }
+    let r = tr.retval;
+    tr.joiner.store(core::ptr::null_mut(), Ordering::Relaxed);
+    reap(t);
+    Ok(r)
+}
+
+pub fn detach(t: *mut UThread) -> Result<(), i32> {
+    // SAFETY: type-stable descriptor.
+    let tr = unsafe { &*t };
+    match tr.join_state.compare_exchange(JOINABLE, DETACHED, Ordering::AcqRel, Ordering::Acquire) {
+        Ok(_) => Ok(()),
+        Err(EXITED) => {
+            if tr.join_state.compare_exchange(EXITED, FREE, Ordering::AcqRel, Ordering::Acquire).is_ok() {
+                reap(t);
+            }
+            Ok(())
+        }
+        Err(FREE) => Err(libc::ESRCH),
+        Err(_) => Err(libc::EINVAL),
+    }
+}

@@ -1,0 +1,19 @@
+//! Layer 3: memory for user threads.
+//!
+//! * [`stack`] — stacks: default-size stacks carved from large lazily
+//!   committed reservations with in-place guard pages; other sizes mapped
+//!   one by one; user-supplied stacks borrowed.
+//! * [`tcb`] — glibc-compatible thread control blocks (static TLS +
+//!   `struct pthread`) built through ld.so and recycled without leaking.
+//! * [`slab`] — type-stable memory for thread descriptors: never returned to
+//!   the system, so a stale pointer always reads a descriptor.
+
+pub mod slab;
+pub mod stack;
+pub mod tcb;
+
+pub const PAGE: usize = 4096;
+
+pub fn page_round_up(n: usize) -> usize {
+    (n + PAGE - 1) & !(PAGE - 1)
+}

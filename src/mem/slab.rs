@@ -1,0 +1,81 @@
+//! Type-stable storage: objects carved from anonymous mappings that are
+//! never unmapped. A pointer to a slab object stays a pointer to *some*
+//! object of that type forever, which is what lets wakers touch a thread
+//! descriptor after the thread may have exited (a stale wake-up is then
+//! merely spurious, never a use-after-free).
+//!
+//! `Slab<T>` hands out zero-initialised `T`s (callers initialise them) and
+//! can visit every object ever handed out.
+
+use core::sync::atomic::{AtomicPtr, AtomicUsize, Ordering};
+
+use crate::sys::lock::Locked;
+use crate::sys::raw;
+
+const CHUNK_BYTES: usize = 1 << 20;
+const MAX_CHUNKS: usize = 1 << 16;
+
+pub struct Slab<T> {
+    /// Chunk base addresses, in order; `chunks_len` of them are published.
+    chunks: [AtomicPtr<T>; MAX_CHUNKS],
+    chunks_len: AtomicUsize,
+    /// Objects handed out from the newest chunk.
+    carve: Locked<Carve>,
+}
+
+struct Carve {
+    next: usize,
+    left: usize,
+}
+
+impl<T> Slab<T> {
+    pub const PER_CHUNK: usize = CHUNK_BYTES / core::mem::size_of::<T>();
+
+    pub const fn new() -> Self {
+        Slab {
+            chunks: [const { AtomicPtr::new(core::ptr::null_mut()) }; MAX_CHUNKS],
+            chunks_len: AtomicUsize::new(0),
+            carve: Locked::new(Carve { next: 0, left: 0 }),
+        }
+    }
+
+    /// A never-used, zeroed object, or `None` when memory runs out.
+    pub fn alloc(&self) -> Option<*mut T> {
+        self.carve.with(|c| {
+            if c.left == 0 {
+                let n = self.chunks_len.load(Ordering::Relaxed);
+                if n == MAX_CHUNKS {
+                    return None;
+                }
+                // SAFETY: a fresh private anonymous mapping (zero-filled).
+                let base = unsafe {
+                    raw::mmap(0, CHUNK_BYTES, libc::PROT_READ | libc::PROT_WRITE, libc::MAP_PRIVATE | libc::MAP_ANONYMOUS)
+                };
+                if base < 0 {
+                    return None;
+                }
+                self.chunks[n].store(base as *mut T, Ordering::Relaxed);
+                c.next = base as usize;
+                c.left = Self::PER_CHUNK;
+                self.chunks_len.store(n + 1, Ordering::Release);
+            }
+            let p = c.next as *mut T;
+            c.next += core::mem::size_of::<T>();
+            c.left -= 1;
+            Some(p)
+        })
+    }
+
+    /// Visits every object handed out so far (and possibly some zeroed ones
+    /// not yet handed out from the newest chunk: `f` must accept those).
+    pub fn for_each(&self, mut f: impl FnMut(*mut T)) {
+        let n = self.chunks_len.load(Ordering::Acquire);
+        for i in 0..n {
+            let base = self.chunks[i].load(Ordering::Relaxed);
+            for j in 0..Self::PER_CHUNK {
+                // SAFETY: within the chunk mapping, which is never unmapped.
+                f(unsafe { base.add(j) });
+            }
+        }
+    }
+}

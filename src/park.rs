@@ -1,0 +1,151 @@
+//! Layer 5: the one waiting primitive.
+//!
+//! `park_user`/`unpark` suspend and resume *user* threads. The state word
+//! `UThread::park_state` makes wake-ups impossible to lose:
+//!
+//! ```text
+//!   RUNNING --unpark--> NOTIFIED            (a permit: the next park returns at once)
+//!   RUNNING --park----> PARKING --(switched out; finish_park)--> PARKED
+//!   PARKING --unpark--> NOTIFIED            (finish_park sees it and requeues)
+//!   PARKED  --unpark--> RUNNING + ready()   (exactly one side enqueues)
+//! ```
+//!
+//! The thread itself goes RUNNING->PARKING; the context that resumes after
+//! it (on the same carrier) moves PARKING->PARKED once its registers are
+//! saved. A park may return spuriously; every caller re-checks its condition.
+//!
+//! `Waiter` is what a wait list holds: it parks a user thread, and
+//! futex-waits a kernel thread mnthread does not run (a foreign thread, or
+//! the main thread before the runtime starts). A waker reads everything it
+//! needs *before* it sets the waiter's word, since the waiter may return and
+//! pop its stack right after; what it touches after that (a futex address,
+//! a type-stable descriptor) at worst causes a spurious wake-up.
+
+use core::sync::atomic::{AtomicU32, Ordering};
+
+use crate::sched::{self, Carrier, H_PARK};
+use crate::sys::{raw, time};
+use crate::thread::UThread;
+
+const RUNNING: u32 = 0;
+const NOTIFIED: u32 = 1;
+const PARKING: u32 = 2;
+const PARKED: u32 = 3;
+
+/// Parks the user thread `t` (running on `c`) until unparked or until
+/// `deadline` (monotonic ns). May return spuriously.
+pub fn park_user(c: &Carrier, t: *mut UThread, deadline: Option<u64>) {
+    // SAFETY: `t` is the calling thread's own descriptor.
+    let t_ref = unsafe { &*t };
+    if t_ref.park_state.compare_exchange(NOTIFIED, RUNNING, Ordering::Acquire, Ordering::Relaxed).is_ok() {
+        return;
+    }
+    if let Some(d) = deadline {
+        if time::now() >= d {
+            return;
+        }
+        sched::timer::add(d, t, t_ref.park_ticket.load(Ordering::Relaxed));
+    }
+    if t_ref.park_state.compare_exchange(RUNNING, PARKING, Ordering::AcqRel, Ordering::Acquire).is_ok() {
+        // SAFETY: `t` runs on `c`.
+        unsafe { sched::switch_away(c, t, H_PARK) };
+    } else {
+        // NOTIFIED arrived in between: consume it.
+        t_ref.park_state.store(RUNNING, Ordering::Relaxed);
+    }
+    if deadline.is_some() {
+        t_ref.park_ticket.fetch_add(1, Ordering::Release);
+    }
+}
+
+/// Completes a park after `t`'s switch-out (run by the next context).
+pub fn finish_park(t: *mut UThread) {
+    // SAFETY: `t` is a parked descriptor (type-stable).
+    let t_ref = unsafe { &*t };
+    if t_ref.park_state.compare_exchange(PARKING, PARKED, Ordering::AcqRel, Ordering::Acquire).is_err() {
+        // Unparked while parking: it is runnable again.
+        t_ref.park_state.store(RUNNING, Ordering::Relaxed);
+        sched::ready(t, false);
+    }
+}
+
+/// Makes the user thread `t` runnable if parked, or leaves it a permit.
+pub fn unpark(t: *mut UThread) {
+    // SAFETY: descriptors are type-stable; a stale `t` only gets a permit.
+    let t_ref = unsafe { &*t };
+    let mut s = t_ref.park_state.load(Ordering::Acquire);
+    loop {
+        let (to, enqueue) = match s {
+            NOTIFIED => return,
+            PARKED => (RUNNING, true),
+            _ => (NOTIFIED, false),
+        };
+        match t_ref.park_state.compare_exchange_weak(s, to, Ordering::AcqRel, Ordering::Acquire) {
+            Ok(_) => {
+                if enqueue {
+                    sched::ready(t, true);
+                }
+                return;
+            }
+            Err(now) => s = now,
+        }
+    }
+}
+
+/// One waiting party in a wait list (lives on the waiter's stack).
+pub struct Waiter {
+    /// 0 = waiting, 1 = woken.
+    word: AtomicU32,
+    /// The user thread to unpark, or null for a kernel thread (futex).
+    thread: *mut UThread,
+}
+
+impl Waiter {
+    /// A waiter for the calling thread.
+    pub fn for_current() -> Waiter {
+        let thread = sched::current_user().map_or(core::ptr::null_mut(), |(_, t)| t);
+        Waiter { word: AtomicU32::new(0), thread }
+    }
+
+    pub fn is_woken(&self) -> bool {
+        self.word.load(Ordering::Acquire) == 1
+    }
+
+    /// Waits until woken (true) or until `deadline` passes (false).
+    pub fn wait(&self, deadline: Option<u64>) -> bool {
+        loop {
+            if self.is_woken() {
+                return true;
+            }
+            if let Some(d) = deadline {
+                if time::now() >= d {
+                    return self.is_woken();
+                }
+            }
+            if self.thread.is_null() {
+                raw::futex_wait(&self.word, 0, deadline);
+            } else {
+                // Re-read the carrier: the thread may have moved since.
+                let (c, t) = sched::current_user().expect("user thread left its carrier");
+                park_user(c, t, deadline);
+            }
+        }
+    }
+
+    /// Wakes the waiter.
+    ///
+    /// # Safety
+    /// `w` is a waiter still waiting (not yet returned from `wait`).
+    pub unsafe fn wake(w: *const Waiter) {
+        // SAFETY: per the contract, `w` is live until the store below.
+        let thread = unsafe { (*w).thread };
+        let word = unsafe { &(*w).word } as *const AtomicU32;
+        // SAFETY: as above.
+        unsafe { (*word).store(1, Ordering::Release) };
+        if thread.is_null() {
+            raw::futex_wake(word, 1);
+        } else {
+            unpark(thread);
+        }
+    }
+}

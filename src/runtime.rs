@@ -1,0 +1,217 @@
+//! Starting the runtime, and finding out who is calling.
+//!
+//! `init` (the library constructor) only resolves glibc entry points, reads
+//! the TCB layout and describes the main thread: a program that never
+//! creates a thread pays nothing more. The first `pthread_create` calls
+//! `start`, which
+//! 1. creates the carriers with glibc's real `pthread_create` (this also
+//!    makes glibc itself multi-threaded: `__libc_single_threaded` cleared,
+//!    internal locks atomic);
+//! 2. if it runs on the main thread, turns main into a user thread: main's
+//!    registers are saved, main's kernel thread moves to a small private
+//!    stack, queues main's context for the carriers and sleeps for good with
+//!    every signal blocked. From then on main is scheduled like any thread,
+//!    on the process stack and glibc's main TCB.
+
+use core::sync::atomic::{AtomicBool, AtomicU32, AtomicUsize, Ordering};
+
+use crate::arch;
+use crate::arch::switch::{new_context, switch_to};
+use crate::mem::stack::Stack;
+use crate::mem::tcb;
+use crate::sched::{self, Carrier};
+use crate::sys::fatal::die;
+use crate::sys::lock::Locked;
+use crate::sys::raw;
+use crate::sys::real::real;
+use crate::thread::{self, Kind, UThread};
+
+static MAIN: AtomicUsize = AtomicUsize::new(0);
+static STARTED: AtomicBool = AtomicBool::new(false);
+static START_LOCK: Locked<()> = Locked::new(());
+/// User threads alive, main included; the last one to exit ends the process.
+pub static LIVE: AtomicUsize = AtomicUsize::new(1);
+
+pub struct Config {
+    pub carriers: usize,
+    /// Default stack size (RLIMIT_STACK, as glibc, unless MNTHREAD_STACK_SIZE).
+    pub stack_size: usize,
+}
+
+static mut CONFIG: Config = Config { carriers: 1, stack_size: 8 << 20 };
+
+pub fn config() -> &'static Config {
+    // SAFETY: written once in `init`, before any other thread exists.
+    unsafe { &*core::ptr::addr_of!(CONFIG) }
+}
+
+fn env_usize(name: &core::ffi::CStr) -> Option<usize> {
+    // SAFETY: getenv with a NUL-terminated name; the result is read at once.
+    let v = unsafe { libc::getenv(name.as_ptr()) };
+    if v.is_null() {
+        return None;
+    }
+    // SAFETY: getenv returns a NUL-terminated string.
+    let s = unsafe { core::ffi::CStr::from_ptr(v) }.to_str().ok()?.trim();
+    let (num, mul) = match s.as_bytes().last()? {
+        b'k' | b'K' => (&s[..s.len() - 1], 1 << 10),
+        b'm' | b'M' => (&s[..s.len() - 1], 1 << 20),
+        b'g' | b'G' => (&s[..s.len() - 1], 1 << 30),
+        _ => (s, 1),
+    };
+    num.parse::<usize>().ok().map(|n| n * mul)
+}
+
+/// glibc's default thread stack size: RLIMIT_STACK, 2 MiB if unlimited,
+/// at least PTHREAD_STACK_MIN, page-rounded.
+fn glibc_default_stack() -> usize {
+    let mut rl = libc::rlimit { rlim_cur: 0, rlim_max: 0 };
+    // SAFETY: getrlimit writes into `rl`.
+    let ok = unsafe { libc::getrlimit(libc::RLIMIT_STACK, &mut rl) } == 0;
+    let size = if !ok || rl.rlim_cur == libc::RLIM_INFINITY { 2 << 20 } else { rl.rlim_cur as usize };
+    crate::mem::page_round_up(size.max(libc::PTHREAD_STACK_MIN))
+}
+
+fn online_cpus() -> usize {
+    let mut set: libc::cpu_set_t = unsafe { core::mem::zeroed() };
+    // SAFETY: sched_getaffinity fills `set`.
+    if unsafe { libc::sched_getaffinity(0, core::mem::size_of::<libc::cpu_set_t>(), &mut set) } == 0 {
+        // SAFETY: `set` was filled.
+        let n = unsafe { libc::CPU_COUNT(&set) } as usize;
+        if n > 0 {
+            return n;
+        }
+    }
+    1
+}
+
+/// Library constructor work: cheap, no threads.
+pub fn init() {
+    if MAIN.load(Ordering::Acquire) != 0 {
+        return;
+    }
+    crate::sys::real::resolve();
+    arch::init();
+    tcb::init();
+    // SAFETY: single-threaded here (constructor); CONFIG is read only later.
+    unsafe {
+        let c = &mut *core::ptr::addr_of_mut!(CONFIG);
+        c.carriers = env_usize(c"MNTHREAD_CARRIERS").filter(|&n| n > 0).unwrap_or_else(online_cpus).min(1024);
+        c.stack_size = env_usize(c"MNTHREAD_STACK_SIZE")
+            .map(|s| crate::mem::page_round_up(s.max(libc::PTHREAD_STACK_MIN)))
+            .unwrap_or_else(glibc_default_stack);
+    }
+    crate::abi::attr::init_defaults();
+    let main = thread::SLAB.alloc().unwrap_or_else(|| die(&["out of memory at start-up"]));
+    // SAFETY: a fresh zeroed descriptor; fill in the main thread.
+    unsafe {
+        (*main).kind = Kind::Main;
+        (*main).ctx.tp = arch::thread_pointer();
+        (*main).stack = Stack::NONE;
+        (*main).name = thread::process_name();
+    }
+    MAIN.store(main as usize, Ordering::Release);
+}
+
+pub fn main_thread() -> *mut UThread {
+    let m = MAIN.load(Ordering::Acquire);
+    if m == 0 {
+        init();
+        return MAIN.load(Ordering::Acquire) as *mut UThread;
+    }
+    m as *mut UThread
+}
+
+pub fn started() -> bool {
+    STARTED.load(Ordering::Acquire)
+}
+
+/// Starts the carriers (once) and adopts the main thread if it is the caller.
+pub fn start() {
+    if started() {
+        return;
+    }
+    let main = main_thread();
+    let on_main = START_LOCK.with(|_| {
+        if started() {
+            return false;
+        }
+        let n = config().carriers;
+        let cs = sched::create_carriers(n);
+        for c in cs {
+            let mut t: libc::pthread_t = 0;
+            // SAFETY: the real pthread_create with a start routine that takes
+            // the (leaked, never freed) carrier as its argument.
+            let r = unsafe { (real().pthread_create)(&mut t, core::ptr::null(), carrier_main, c as *const Carrier as *mut _) };
+            if r != 0 {
+                die(&["cannot create carrier threads"]);
+            }
+        }
+        crate::overflow::install();
+        STARTED.store(true, Ordering::Release);
+        // SAFETY: MAIN is a valid descriptor.
+        arch::thread_pointer() == unsafe { (*main).ctx.tp }
+    });
+    if on_main {
+        adopt_main(main);
+    }
+}
+
+extern "C" fn carrier_main(arg: *mut libc::c_void) -> *mut libc::c_void {
+    // SAFETY: `arg` is the carrier passed by `start`, alive forever.
+    let c: &'static Carrier = unsafe { &*(arg as *const Carrier) };
+    arch::set_gs_base(c as *const Carrier as usize);
+    // SAFETY: only this carrier writes its idle context.
+    unsafe { (*c.idle.get()).tp = arch::thread_pointer() };
+    c.ktid.store(raw::gettid() as u32, Ordering::Relaxed);
+    crate::overflow::install_altstack();
+    sched::idle_loop(c)
+}
+
+const HIBERNATE_STACK: usize = 64 * 1024;
+static HIBERNATE_WORD: AtomicU32 = AtomicU32::new(0);
+
+/// Moves the running main thread onto the carriers (see module docs).
+fn adopt_main(main: *mut UThread) {
+    // SAFETY: a private anonymous mapping for the kernel thread's last days.
+    let stack = unsafe {
+        raw::mmap(0, HIBERNATE_STACK, libc::PROT_READ | libc::PROT_WRITE, libc::MAP_PRIVATE | libc::MAP_ANONYMOUS)
+    };
+    if stack < 0 {
+        die(&["out of memory adopting the main thread"]);
+    }
+    // SAFETY: the new context is fresh; main's registers are saved into its
+    // descriptor, and it is queued only by `hibernate`, after the switch.
+    unsafe {
+        let sp = new_context(stack as usize + HIBERNATE_STACK, hibernate, 0, arch::fp_control());
+        let h = switch_to(&mut (*main).ctx.sp, sp, (*main).ctx.tp, main as usize);
+        sched::finish(h);
+    }
+}
+
+/// The main kernel thread's new life: hand main's context to the carriers,
+/// then sleep with every signal blocked (so signals go to carriers).
+unsafe extern "C" fn hibernate(main: usize, _: usize) -> ! {
+    raw::block_all_signals();
+    sched::global::push(main as *mut UThread);
+    sched::idle::notify();
+    loop {
+        raw::futex_wait(&HIBERNATE_WORD, 0, None);
+    }
+}
+
+/// The calling thread's descriptor: a user thread (main included), or a
+/// foreign kernel thread's (made on first need).
+#[inline]
+pub fn current() -> *mut UThread {
+    if let Some((_, t)) = sched::current_user() {
+        return t;
+    }
+    let main = main_thread();
+    let tp = arch::thread_pointer();
+    // SAFETY: MAIN is a valid descriptor.
+    if unsafe { (*main).ctx.tp } == tp {
+        return main;
+    }
+    crate::foreign::lookup(tp)
+}

@@ -1,0 +1,74 @@
+//! The global run queue: a FIFO of runnable threads, linked through
+//! `UThread::next`, under one lock. It takes what threads that are not on a
+//! carrier make runnable, and the overflow of local rings. Carriers look at
+//! it every 61st schedule (so it cannot starve) and whenever their own ring
+//! is empty. `LEN` lets them skip the lock while it is empty.
+
+use core::sync::atomic::{AtomicUsize, Ordering};
+
+use crate::sys::lock::Locked;
+use crate::thread::UThread;
+
+struct Fifo {
+    head: *mut UThread,
+    tail: *mut UThread,
+}
+
+// SAFETY: the raw pointers are only followed under the lock.
+unsafe impl Send for Fifo {}
+
+static QUEUE: Locked<Fifo> = Locked::new(Fifo { head: core::ptr::null_mut(), tail: core::ptr::null_mut() });
+static LEN: AtomicUsize = AtomicUsize::new(0);
+
+pub fn is_empty() -> bool {
+    LEN.load(Ordering::Acquire) == 0
+}
+
+pub fn push(t: *mut UThread) {
+    QUEUE.with(|q| {
+        // SAFETY: `t` is a runnable descriptor owned by the queue from now on.
+        unsafe { (*t).next = core::ptr::null_mut() };
+        if q.tail.is_null() {
+            q.head = t;
+        } else {
+            // SAFETY: `tail` is a queued descriptor.
+            unsafe { (*q.tail).next = t };
+        }
+        q.tail = t;
+        LEN.fetch_add(1, Ordering::Release);
+    });
+}
+
+/// Takes up to `max` threads: returns the first and passes the rest to `rest`.
+pub fn pop_batch(max: usize, mut rest: impl FnMut(*mut UThread)) -> Option<*mut UThread> {
+    if is_empty() {
+        return None;
+    }
+    QUEUE.with(|q| {
+        let first = q.head;
+        if first.is_null() {
+            return None;
+        }
+        let mut taken = 0;
+        let mut cur = first;
+        while !cur.is_null() && taken < max {
+            // SAFETY: `cur` is a queued descriptor.
+            let next = unsafe { (*cur).next };
+            if taken > 0 {
+                rest(cur);
+            }
+            taken += 1;
+            cur = next;
+        }
+        q.head = cur;
+        if cur.is_null() {
+            q.tail = core::ptr::null_mut();
+        }
+        LEN.fetch_sub(taken, Ordering::Release);
+        Some(first)
+    })
+}
+
+pub fn len() -> usize {
+    LEN.load(Ordering::Acquire)
+}

@@ -1,0 +1,125 @@
+//! Idle carriers: spin briefly, then sleep on a futex until woken.
+//!
+//! Protocol (no lost wake-ups). A carrier that found nothing:
+//! 1. spins for a short while (`SPIN_ROUNDS`), counted in `SPINNING`, so a
+//!    burst of hand-offs does not pay a futex wake-up each;
+//! 2. registers in `SLEEPERS` (count in `SLEEPING`), then — after a SeqCst
+//!    fence — looks for work once more, and only then futex-waits (until
+//!    the earliest timer deadline, if any).
+//!
+//! A producer (`notify`) publishes work first, fences, then wakes one
+//! sleeper if nobody is spinning. By the fences, either the producer sees
+//! the sleeper registered, or the sleeper's last look sees the work.
+//! `WAKING` keeps a burst of producers from waking every sleeper at once:
+//! the woken carrier clears it as it wakes.
+
+use core::sync::atomic::{fence, AtomicBool, AtomicUsize, Ordering};
+
+use super::{carriers, find_next, global, snapshot_ticks, steal_stuck, timer, Carrier};
+use crate::sys::lock::Locked;
+use crate::sys::raw;
+use crate::thread::UThread;
+
+/// How long an idle carrier keeps looking before it sleeps (rounds of
+/// `SPIN_PAUSES` pause instructions plus a full look for work): ~20-50 us.
+const SPIN_ROUNDS: u32 = 64;
+const SPIN_PAUSES: u32 = 16;
+
+static SPINNING: AtomicUsize = AtomicUsize::new(0);
+static SLEEPING: AtomicUsize = AtomicUsize::new(0);
+static WAKING: AtomicBool = AtomicBool::new(false);
+/// Ids of sleeping carriers.
+static SLEEPERS: Locked<Vec<usize>> = Locked::new(Vec::new());
+
+/// Called after making work runnable: wakes a sleeper if nobody is looking.
+#[inline]
+pub fn notify() {
+    fence(Ordering::SeqCst);
+    if SLEEPING.load(Ordering::Relaxed) == 0 || SPINNING.load(Ordering::Relaxed) != 0 {
+        return;
+    }
+    if WAKING.compare_exchange(false, true, Ordering::AcqRel, Ordering::Relaxed).is_err() {
+        return;
+    }
+    if !wake_one() {
+        WAKING.store(false, Ordering::Release);
+    }
+}
+
+/// A new earliest timer deadline: a sleeper must re-arm its timeout.
+pub fn wake_one_for_timer() {
+    fence(Ordering::SeqCst);
+    if SLEEPING.load(Ordering::Relaxed) != 0 {
+        wake_one();
+    }
+}
+
+fn wake_one() -> bool {
+    let Some(id) = SLEEPERS.with(|s| s.pop()) else { return false };
+    SLEEPING.fetch_sub(1, Ordering::Relaxed);
+    let c = &carriers()[id];
+    c.sleep_word.store(1, Ordering::Release);
+    raw::futex_wake(&c.sleep_word, 1);
+    true
+}
+
+/// Whether any runnable work is visible anywhere.
+fn work_visible() -> bool {
+    !global::is_empty() || carriers().iter().any(|c| !c.runq.is_empty()) || timer::earliest() <= crate::sys::time::now()
+}
+
+/// Blocks the idle carrier `c` until it has a thread to run.
+pub fn find_work(c: &'static Carrier) -> *mut UThread {
+    let mut seen = Vec::with_capacity(carriers().len());
+    loop {
+        if let Some(t) = find_next(c, true) {
+            return t;
+        }
+        SPINNING.fetch_add(1, Ordering::SeqCst);
+        snapshot_ticks(&mut seen);
+        let mut found = None;
+        for _ in 0..SPIN_ROUNDS {
+            for _ in 0..SPIN_PAUSES {
+                core::hint::spin_loop();
+            }
+            found = find_next(c, true);
+            if found.is_some() {
+                break;
+            }
+        }
+        if found.is_none() {
+            found = steal_stuck(c, &seen);
+        }
+        SPINNING.fetch_sub(1, Ordering::SeqCst);
+        if let Some(t) = found {
+            // We were the one looking; if more work waits, get someone else looking.
+            if work_visible() {
+                notify();
+            }
+            return t;
+        }
+        sleep(c);
+    }
+}
+
+fn sleep(c: &Carrier) {
+    c.sleep_word.store(0, Ordering::Relaxed);
+    SLEEPERS.with(|s| s.push(c.id));
+    SLEEPING.fetch_add(1, Ordering::Relaxed);
+    fence(Ordering::SeqCst);
+    if !work_visible() {
+        let deadline = timer::earliest();
+        raw::futex_wait(&c.sleep_word, 0, (deadline != u64::MAX).then_some(deadline));
+        if c.sleep_word.load(Ordering::Acquire) == 1 {
+            // Woken by `notify`: the next producer may wake another.
+            WAKING.store(false, Ordering::Release);
+        }
+    }
+    // Still listed (timeout, or work appeared before we slept): unlist.
+    SLEEPERS.with(|s| {
+        if let Some(i) = s.iter().position(|&id| id == c.id) {
+            s.swap_remove(i);
+            SLEEPING.fetch_sub(1, Ordering::Relaxed);
+        }
+    });
+}

@@ -1,0 +1,319 @@
+//! Layer 4: the M:N scheduler.
+//!
+//! Carriers are kernel threads (made with glibc's real `pthread_create`),
+//! each reached through its `%gs` base. A carrier runs one user thread at a
+//! time; when that thread yields, parks or exits, the carrier switches
+//! *directly* to the next runnable thread, or to its own idle context (its
+//! original kernel stack and glibc TCB) when there is none.
+//!
+//! Finding work (`find_next`), in order: every 61st schedule the global
+//! queue (so it cannot starve); `runnext` (the thread most recently woken
+//! or created here: a hand-off runs next, on a warm cache) unless it has
+//! won 32 times in a row; the local ring; the global queue; due timers;
+//! and — when parking, not when yielding — stealing half of another
+//! carrier's ring. Thieves leave `runnext` alone except from a carrier that
+//! has not switched during a whole spin round (it is stuck in a long run).
+//!
+//! The switch protocol: a thread that stops running cannot publish itself
+//! (to a queue, a wait list, the reaper) before its registers are saved, or
+//! another carrier could resume it half-saved. So the switch *hands over*
+//! `prev | what`, and the context that resumes finishes the job on its own
+//! stack (`finish`): requeue a yielder, complete a park, reap an exited
+//! thread. Invariant: a `UThread` is resumed by at most one carrier, and
+//! only after its switch-out has completed.
+//!
+//! Never cache a `&Carrier` across a switch: the thread may resume on
+//! another carrier. `this_carrier()` re-reads `%gs`.
+
+pub mod global;
+pub mod idle;
+pub mod runq;
+pub mod timer;
+
+use core::cell::{Cell, UnsafeCell};
+use core::sync::atomic::{AtomicPtr, AtomicU32, AtomicUsize, Ordering};
+
+use crate::arch;
+use crate::arch::switch::switch_to;
+use crate::thread::{Context, UThread};
+use runq::LocalQueue;
+
+/// What the resumed context must finish for the one that switched away
+/// (low bits of the handed-over `UThread` pointer).
+pub const H_NONE: usize = 0;
+pub const H_YIELD: usize = 1;
+pub const H_PARK: usize = 2;
+pub const H_EXIT: usize = 3;
+
+/// Runnext may win this many hand-offs in a row before the ring goes first.
+const RUNNEXT_STREAK: u32 = 32;
+
+#[repr(C)]
+pub struct Carrier {
+    /// The idle loop's context (the carrier's own stack and glibc TCB);
+    /// written only by the carrier itself.
+    pub idle: UnsafeCell<Context>,
+    /// The user thread running here; null while idle.
+    pub current: AtomicPtr<UThread>,
+    pub runnext: AtomicPtr<UThread>,
+    pub runq: LocalQueue,
+    /// Counts switches (thieves read it to see whether we are stuck).
+    pub ticks: AtomicU32,
+    /// Owner-only counters.
+    schedule_count: Cell<u32>,
+    runnext_streak: Cell<u32>,
+    /// Futex word an idle carrier sleeps on (1 = woken).
+    pub sleep_word: AtomicU32,
+    pub id: usize,
+    /// Kernel tid of the carrier thread.
+    pub ktid: AtomicU32,
+}
+
+// SAFETY: the Cells are touched only by the owning carrier (see fields).
+unsafe impl Sync for Carrier {}
+
+static CARRIERS: AtomicPtr<Carrier> = AtomicPtr::new(core::ptr::null_mut());
+static NCARRIERS: AtomicUsize = AtomicUsize::new(0);
+
+pub fn carriers() -> &'static [Carrier] {
+    let p = CARRIERS.load(Ordering::Acquire);
+    if p.is_null() {
+        return &[];
+    }
+    // SAFETY: published once by `create_carriers`, never freed.
+    unsafe { core::slice::from_raw_parts(p, NCARRIERS.load(Ordering::Acquire)) }
+}
+
+/// Allocates `n` carriers (not yet running).
+pub fn create_carriers(n: usize) -> &'static [Carrier] {
+    let v: Vec<Carrier> = (0..n)
+        .map(|id| Carrier {
+            idle: UnsafeCell::new(Context { sp: 0, tp: 0 }),
+            current: AtomicPtr::new(core::ptr::null_mut()),
+            runnext: AtomicPtr::new(core::ptr::null_mut()),
+            runq: LocalQueue::new(),
+            ticks: AtomicU32::new(0),
+            schedule_count: Cell::new(0),
+            runnext_streak: Cell::new(0),
+            sleep_word: AtomicU32::new(0),
+            id,
+            ktid: AtomicU32::new(0),
+        })
+        .collect();
+    let p = Box::leak(v.into_boxed_slice()).as_mut_ptr();
+    NCARRIERS.store(n, Ordering::Release);
+    CARRIERS.store(p, Ordering::Release);
+    carriers()
+}
+
+/// The carrier the caller is running on *as its owner* (a user thread or
+/// the idle loop). `None` on any other kernel thread, including threads
+/// that merely inherited a carrier's `%gs` when they were created.
+#[inline]
+pub fn this_carrier() -> Option<&'static Carrier> {
+    let c = arch::gs_base() as *const Carrier;
+    if c.is_null() {
+        return None;
+    }
+    // SAFETY: a non-zero %gs was set by a carrier to its (never freed)
+    // Carrier, possibly inherited; the ownership test below sorts that out.
+    // Descriptors are type-stable, so reading `current.ctx.tp` is safe.
+    unsafe {
+        let c = &*c;
+        let tp = arch::thread_pointer();
+        let cur = c.current.load(Ordering::Relaxed);
+        let owner = if cur.is_null() { (*c.idle.get()).tp == tp } else { (*cur).ctx.tp == tp };
+        owner.then_some(c)
+    }
+}
+
+/// The user thread running on this carrier, if the caller is one.
+#[inline]
+pub fn current_user() -> Option<(&'static Carrier, *mut UThread)> {
+    let c = this_carrier()?;
+    let t = c.current.load(Ordering::Relaxed);
+    (!t.is_null()).then_some((c, t))
+}
+
+/// Makes `t` runnable. On a carrier it goes to that carrier (`next`: run
+/// it at the next switch, as a hand-off); elsewhere to the global queue.
+pub fn ready(t: *mut UThread, next: bool) {
+    match this_carrier() {
+        Some(c) if next => {
+            let old = c.runnext.swap(t, Ordering::AcqRel);
+            if !old.is_null() {
+                c.runq.push(old);
+            }
+        }
+        Some(c) => c.runq.push(t),
+        None => global::push(t),
+    }
+    idle::notify();
+}
+
+/// Finishes the switch-out of the context handed over as `h`.
+#[inline]
+pub fn finish(h: usize) {
+    let t = (h & !3) as *mut UThread;
+    match h & 3 {
+        H_YIELD => {
+            if let Some(c) = this_carrier() {
+                c.runq.push(t);
+            } else {
+                global::push(t);
+            }
+        }
+        H_PARK => crate::park::finish_park(t),
+        H_EXIT => crate::lifecycle::finish_exit(t),
+        _ => {}
+    }
+}
+
+/// Moves up to a fair share of the global queue here; returns one to run.
+fn take_global(c: &Carrier) -> Option<*mut UThread> {
+    if global::is_empty() {
+        return None;
+    }
+    let n = carriers().len().max(1);
+    let max = (global::len() / n + 1).min((runq::LEN / 2) as usize);
+    global::pop_batch(max, |t| c.runq.push(t))
+}
+
+/// Next thread to run on `c`, without sleeping (see module docs).
+pub fn find_next(c: &Carrier, steal: bool) -> Option<*mut UThread> {
+    let n = c.schedule_count.get().wrapping_add(1);
+    c.schedule_count.set(n);
+    if n % 61 == 0 {
+        if let Some(t) = take_global(c) {
+            return Some(t);
+        }
+    }
+    loop {
+        if c.runnext_streak.get() < RUNNEXT_STREAK || c.runq.is_empty() {
+            let t = c.runnext.swap(core::ptr::null_mut(), Ordering::AcqRel);
+            if !t.is_null() {
+                c.runnext_streak.set(c.runnext_streak.get() + 1);
+                return Some(t);
+            }
+        }
+        c.runnext_streak.set(0);
+        if let Some(t) = c.runq.pop() {
+            return Some(t);
+        }
+        if let Some(t) = take_global(c) {
+            return Some(t);
+        }
+        if timer::fire_due() > 0 {
+            continue;
+        }
+        break;
+    }
+    if steal {
+        return steal_work(c);
+    }
+    None
+}
+
+fn steal_work(c: &Carrier) -> Option<*mut UThread> {
+    let all = carriers();
+    let n = all.len();
+    let start = c.schedule_count.get() as usize % n.max(1);
+    for i in 0..n {
+        let v = &all[(start + i) % n];
+        if v.id == c.id {
+            continue;
+        }
+        if let Some(t) = v.runq.steal_into(&c.runq) {
+            return Some(t);
+        }
+    }
+    None
+}
+
+/// Takes `runnext` from a carrier whose tick count is still `seen` (it has
+/// not switched for a whole spin round).
+fn steal_stuck_runnext(c: &Carrier, seen: &[u32]) -> Option<*mut UThread> {
+    for (v, &ticks) in carriers().iter().zip(seen) {
+        if v.id != c.id && v.ticks.load(Ordering::Acquire) == ticks {
+            let t = v.runnext.swap(core::ptr::null_mut(), Ordering::AcqRel);
+            if !t.is_null() {
+                return Some(t);
+            }
+        }
+    }
+    None
+}
+
+/// Switches from the running user thread `cur` to `next` on carrier `c`,
+/// handing over `cur | what`; returns once `cur` is resumed (anywhere).
+///
+/// # Safety
+/// `cur` is the thread running on `c` (the caller); `next` is runnable and
+/// owned by nobody else.
+#[inline]
+pub unsafe fn switch_thread(c: &Carrier, cur: *mut UThread, next: *mut UThread, what: usize) {
+    c.current.store(next, Ordering::Relaxed);
+    c.ticks.fetch_add(1, Ordering::Relaxed);
+    // SAFETY: per the contract; `ctx` is the first field of UThread.
+    let h = unsafe { switch_to(&mut (*cur).ctx.sp, (*next).ctx.sp, (*next).ctx.tp, cur as usize | what) };
+    finish(h);
+}
+
+/// Gives up the carrier: to the next runnable thread, else to the idle loop.
+///
+/// # Safety
+/// As `switch_thread`.
+pub unsafe fn switch_away(c: &Carrier, cur: *mut UThread, what: usize) {
+    match find_next(c, true) {
+        // SAFETY: forwarded.
+        Some(next) => unsafe { switch_thread(c, cur, next, what) },
+        None => {
+            c.current.store(core::ptr::null_mut(), Ordering::Relaxed);
+            // SAFETY: the idle context of this carrier is suspended (we are
+            // running a user thread on it) and only this carrier resumes it.
+            let h = unsafe {
+                let idle = c.idle.get();
+                switch_to(&mut (*cur).ctx.sp, (*idle).sp, (*idle).tp, cur as usize | what)
+            };
+            finish(h);
+        }
+    }
+}
+
+/// `sched_yield` for a user thread: lets the next runnable thread here run.
+/// Returns false if the caller is not a user thread on a carrier.
+pub fn yield_now() -> bool {
+    let Some((c, cur)) = current_user() else { return false };
+    if let Some(next) = find_next(c, false) {
+        // SAFETY: `cur` runs on `c`; `next` was just taken from a queue.
+        unsafe { switch_thread(c, cur, next, H_YIELD) };
+    }
+    true
+}
+
+/// The idle loop of carrier `c`, on the carrier's own stack: run what there
+/// is, spin a little when there is nothing, then sleep.
+pub fn idle_loop(c: &'static Carrier) -> ! {
+    loop {
+        let next = idle::find_work(c);
+        c.current.store(next, Ordering::Relaxed);
+        c.ticks.fetch_add(1, Ordering::Relaxed);
+        // SAFETY: `next` is runnable and ours; the idle context is saved in
+        // `c.idle` and only this carrier resumes it.
+        let h = unsafe {
+            let idle = c.idle.get();
+            switch_to(&mut (*idle).sp, (*next).ctx.sp, (*next).ctx.tp, H_NONE)
+        };
+        c.current.store(core::ptr::null_mut(), Ordering::Relaxed);
+        finish(h);
+    }
+}
+
+pub(crate) fn snapshot_ticks(out: &mut Vec<u32>) {
+    out.clear();
+    out.extend(carriers().iter().map(|v| v.ticks.load(Ordering::Acquire)));
+}
+
+pub(crate) fn steal_stuck(c: &Carrier, seen: &[u32]) -> Option<*mut UThread> {
+    steal_stuck_runnext(c, seen)
+}

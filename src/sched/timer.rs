@@ -1,0 +1,133 @@
+//! Deadlines of parked threads.
+//!
+//! A thread that parks with a deadline files `(deadline, thread, ticket)`
+//! here; the ticket is the thread's `park_ticket` at that moment. When the
+//! deadline passes, a carrier unparks the thread only if its ticket is
+//! unchanged — a thread bumps its ticket when it returns from the park, so an
+//! entry for an earlier park fires as a no-op instead of a stray wake-up.
+//! Entries are not removed on early wake-ups; they fall out when due.
+//!
+//! `EARLIEST` mirrors the smallest deadline so that carriers can skip the
+//! lock (and the clock read) when nothing is due; idle carriers sleep until it.
+
+use core::sync::atomic::{AtomicU64, Ordering};
+
+use alloc_heap::Heap;
+
+use crate::sys::lock::Locked;
+use crate::thread::UThread;
+
+mod alloc_heap {
+    /// A binary min-heap of timer entries (Vec-backed).
+    pub struct Heap {
+        pub items: Vec<(u64, usize, u64)>,
+    }
+
+    impl Heap {
+        pub fn push(&mut self, e: (u64, usize, u64)) {
+            self.items.push(e);
+            let mut i = self.items.len() - 1;
+            while i > 0 {
+                let p = (i - 1) / 2;
+                if self.items[p].0 <= self.items[i].0 {
+                    break;
+                }
+                self.items.swap(p, i);
+                i = p;
+            }
+        }
+
+        pub fn pop(&mut self) -> Option<(u64, usize, u64)> {
+            let n = self.items.len();
+            if n == 0 {
+                return None;
+            }
+            self.items.swap(0, n - 1);
+            let top = self.items.pop();
+            let n = self.items.len();
+            let mut i = 0;
+            loop {
+                let (l, r) = (2 * i + 1, 2 * i + 2);
+                let mut m = i;
+                if l < n && self.items[l].0 < self.items[m].0 {
+                    m = l;
+                }
+                if r < n && self.items[r].0 < self.items[m].0 {
+                    m = r;
+                }
+                if m == i {
+                    break;
+                }
+                self.items.swap(i, m);
+                i = m;
+            }
+            top
+        }
+
+        pub fn peek(&self) -> Option<u64> {
+            self.items.first().map(|e| e.0)
+        }
+    }
+}
+
+static HEAP: Locked<Heap> = Locked::new(Heap { items: Vec::new() });
+static EARLIEST: AtomicU64 = AtomicU64::new(u64::MAX);
+
+/// Files a deadline for `t`'s current park.
+pub fn add(deadline: u64, t: *mut UThread, ticket: u64) {
+    let earlier = HEAP.with(|h| {
+        h.push((deadline, t as usize, ticket));
+        let e = h.peek().unwrap_or(u64::MAX);
+        let was = EARLIEST.swap(e, Ordering::AcqRel);
+        e < was
+    });
+    if earlier {
+        // Sleeping carriers sleep until the old earliest deadline: wake one
+        // to sleep until the new one.
+        super::idle::wake_one_for_timer();
+    }
+}
+
+/// The earliest pending deadline (`u64::MAX` when none).
+pub fn earliest() -> u64 {
+    EARLIEST.load(Ordering::Acquire)
+}
+
+/// Unparks the threads whose deadlines have passed. Returns how many
+/// entries fired.
+pub fn fire_due() -> usize {
+    if earliest() == u64::MAX {
+        return 0;
+    }
+    let now = crate::sys::time::now();
+    if earliest() > now {
+        return 0;
+    }
+    let mut due: [(usize, u64); 32] = [(0, 0); 32];
+    let n = HEAP.with(|h| {
+        let mut n = 0;
+        while n < due.len() {
+            match h.peek() {
+                Some(d) if d <= now => {
+                    let (_, t, ticket) = h.pop().unwrap();
+                    due[n] = (t, ticket);
+                    n += 1;
+                }
+                _ => break,
+            }
+        }
+        EARLIEST.store(h.peek().unwrap_or(u64::MAX), Ordering::Release);
+        n
+    });
+    for &(t, ticket) in &due[..n] {
+        let t = t as *mut UThread;
+        // SAFETY: descriptors are type-stable (slab), so reading a stale one
+        // is harmless; the ticket check drops entries of finished parks.
+        unsafe {
+            if (*t).park_ticket.load(Ordering::Acquire) == ticket {
+                crate::park::unpark(t);
+            }
+        }
+    }
+    n
+}

@@ -1,0 +1,139 @@
+//! Raw Linux system calls (x86_64). Each returns the kernel's result: a
+//! non-negative value, or `-errno`. No libc entry point is involved, so these
+//! are safe to use on any stack and under any `%fs`.
+
+use core::arch::asm;
+
+/// # Safety
+/// The caller passes arguments that are valid for system call `n`.
+#[inline(always)]
+pub unsafe fn syscall6(n: i64, a1: usize, a2: usize, a3: usize, a4: usize, a5: usize, a6: usize) -> isize {
+    let ret: isize;
+    // SAFETY: the x86_64 syscall ABI: number in rax, args in rdi rsi rdx r10 r8 r9,
+    // rcx and r11 are clobbered by the instruction.
+    unsafe {
+        asm!("syscall",
+            inlateout("rax") n as isize => ret,
+            in("rdi") a1, in("rsi") a2, in("rdx") a3, in("r10") a4, in("r8") a5, in("r9") a6,
+            lateout("rcx") _, lateout("r11") _,
+            options(nostack));
+    }
+    ret
+}
+
+/// # Safety
+/// As [`syscall6`].
+#[inline(always)]
+pub unsafe fn syscall3(n: i64, a1: usize, a2: usize, a3: usize) -> isize {
+    unsafe { syscall6(n, a1, a2, a3, 0, 0, 0) }
+}
+
+pub const FUTEX_WAIT_BITSET_PRIVATE: usize = (libc::FUTEX_WAIT_BITSET | libc::FUTEX_PRIVATE_FLAG) as usize;
+pub const FUTEX_WAKE_PRIVATE: usize = (libc::FUTEX_WAKE | libc::FUTEX_PRIVATE_FLAG) as usize;
+
+/// Sleeps while `*word == expected`, until woken or until the absolute
+/// CLOCK_MONOTONIC `deadline` (ns; `None` = forever). Returns the raw result.
+pub fn futex_wait(word: &core::sync::atomic::AtomicU32, expected: u32, deadline: Option<u64>) -> isize {
+    let ts;
+    let tsp = match deadline {
+        Some(ns) => {
+            ts = crate::sys::time::timespec_from_ns(ns);
+            &ts as *const libc::timespec as usize
+        }
+        None => 0,
+    };
+    // SAFETY: `word` is a live u32; `tsp` is null or points at a timespec on
+    // this stack for the duration of the call.
+    unsafe {
+        syscall6(libc::SYS_futex, word.as_ptr() as usize, FUTEX_WAIT_BITSET_PRIVATE, expected as usize, tsp, 0, !0u32 as usize)
+    }
+}
+
+/// Wakes up to `n` kernel threads sleeping on `word`. Waking an address that
+/// has since been reused is harmless: every futex sleeper re-checks its word.
+pub fn futex_wake(word: *const core::sync::atomic::AtomicU32, n: u32) {
+    // SAFETY: FUTEX_WAKE only uses the address as a key; it never dereferences it
+    // in a way that can fault the caller.
+    unsafe { syscall3(libc::SYS_futex, word as usize, FUTEX_WAKE_PRIVATE, n as usize) };
+}
+
+pub fn gettid() -> i32 {
+    // SAFETY: no arguments.
+    unsafe { syscall3(libc::SYS_gettid, 0, 0, 0) as i32 }
+}
+
+pub fn sched_yield() {
+    // SAFETY: no arguments.
+    unsafe { syscall3(libc::SYS_sched_yield, 0, 0, 0) };
+}
+
+pub fn write_stderr(bytes: &[u8]) {
+    let mut off = 0;
+    while off < bytes.len() {
+        // SAFETY: the slice is valid for reads of its length.
+        let r = unsafe { syscall3(libc::SYS_write, 2, bytes.as_ptr() as usize + off, bytes.len() - off) };
+        if r <= 0 {
+            if r == -(libc::EINTR as isize) {
+                continue;
+            }
+            return;
+        }
+        off += r as usize;
+    }
+}
+
+/// `mmap`; returns the address or `-errno`.
+///
+/// # Safety
+/// As mmap(2): a fixed mapping may replace memory the caller still uses.
+pub unsafe fn mmap(addr: usize, len: usize, prot: i32, flags: i32) -> isize {
+    unsafe { syscall6(libc::SYS_mmap, addr, len, prot as usize, flags as usize, !0usize, 0) }
+}
+
+/// # Safety
+/// The range must not be in use by anyone.
+pub unsafe fn munmap(addr: usize, len: usize) -> isize {
+    unsafe { syscall3(libc::SYS_munmap, addr, len, 0) }
+}
+
+/// # Safety
+/// As madvise(2): discarding advice loses the range's contents.
+pub unsafe fn madvise(addr: usize, len: usize, advice: i32) -> isize {
+    unsafe { syscall3(libc::SYS_madvise, addr, len, advice as usize) }
+}
+
+/// # Safety
+/// As mprotect(2).
+pub unsafe fn mprotect(addr: usize, len: usize, prot: i32) -> isize {
+    unsafe { syscall3(libc::SYS_mprotect, addr, len, prot as usize) }
+}
+
+/// Sets the signal mask of the calling kernel thread.
+pub fn block_all_signals() {
+    let all: u64 = !0;
+    // SAFETY: `all` outlives the call; the old mask is not wanted.
+    unsafe { syscall6(libc::SYS_rt_sigprocmask, libc::SIG_SETMASK as usize, &all as *const u64 as usize, 0, 8, 0, 0) };
+}
+
+/// arch_prctl codes (asm/prctl.h).
+const ARCH_SET_GS: usize = 0x1001;
+const ARCH_SET_FS: usize = 0x1002;
+const ARCH_GET_GS: usize = 0x1004;
+
+/// Sets the `%fs` base through the kernel (fallback when FSGSBASE is absent).
+pub fn arch_set_fs(base: usize) {
+    // SAFETY: changing the fs base is what the caller asked for.
+    unsafe { syscall3(libc::SYS_arch_prctl, ARCH_SET_FS, base, 0) };
+}
+
+pub fn arch_set_gs(base: usize) {
+    // SAFETY: nothing in glibc or the program uses %gs (PLATFORM.md).
+    unsafe { syscall3(libc::SYS_arch_prctl, ARCH_SET_GS, base, 0) };
+}
+
+pub fn arch_get_gs() -> usize {
+    let mut v: usize = 0;
+    // SAFETY: the kernel writes one usize to `v`.
+    unsafe { syscall3(libc::SYS_arch_prctl, ARCH_GET_GS, &mut v as *mut usize as usize, 0) };
+    v
+}

@@ -1,0 +1,100 @@
+//! glibc and ld.so entry points, resolved once with `dlsym(RTLD_NEXT, ..)`.
+//!
+//! RTLD_NEXT searches the objects after libmnthread in the lookup order —
+//! libc.so.6 and ld.so both under LD_PRELOAD and when linked — so a pointer
+//! here never lands on one of mnthread's own exports. [`resolve`] runs from
+//! the library constructor (and from any export reached before it).
+
+use core::ffi::{c_char, c_int, c_void};
+use core::sync::atomic::{AtomicBool, Ordering};
+
+use super::fatal::die;
+
+pub type StartRoutine = extern "C" fn(*mut c_void) -> *mut c_void;
+
+pub struct Real {
+    pub pthread_create: unsafe extern "C" fn(*mut libc::pthread_t, *const libc::pthread_attr_t, StartRoutine, *mut c_void) -> c_int,
+    pub pthread_getattr_np: unsafe extern "C" fn(libc::pthread_t, *mut libc::pthread_attr_t) -> c_int,
+    pub pthread_exit: unsafe extern "C" fn(*mut c_void) -> !,
+    pub dlopen: unsafe extern "C" fn(*const c_char, c_int) -> *mut c_void,
+    pub dlmopen: unsafe extern "C" fn(libc::Lmid_t, *const c_char, c_int) -> *mut c_void,
+    pub dlclose: unsafe extern "C" fn(*mut c_void) -> c_int,
+    pub sigaction: unsafe extern "C" fn(c_int, *const libc::sigaction, *mut libc::sigaction) -> c_int,
+    pub ctype_init: unsafe extern "C" fn(),
+    pub call_tls_dtors: unsafe extern "C" fn(),
+    pub cxa_thread_atexit_impl: unsafe extern "C" fn(extern "C" fn(*mut c_void), *mut c_void, *mut c_void) -> c_int,
+    pub dl_allocate_tls: unsafe extern "C" fn(*mut c_void) -> *mut c_void,
+    pub dl_get_tls_static_info: unsafe extern "C" fn(*mut usize, *mut usize),
+    /// ld.so's `__rseq_offset`: the rseq area's offset from the thread pointer.
+    pub rseq_offset: isize,
+    /// Offset of `tid` in `struct pthread` (`_thread_db_pthread_tid`).
+    pub pthread_tid_offset: usize,
+    /// `sizeof(struct pthread)` (`_thread_db_sizeof_pthread`).
+    pub sizeof_pthread: usize,
+    /// Address of libc's `__resp` in the resolving thread (a TLS variable).
+    pub resp_addr: usize,
+    /// libc's `__libc_single_threaded`.
+    pub libc_single_threaded: *mut c_char,
+}
+
+static mut REAL: core::mem::MaybeUninit<Real> = core::mem::MaybeUninit::uninit();
+static RESOLVED: AtomicBool = AtomicBool::new(false);
+
+fn sym(name: &core::ffi::CStr) -> *mut c_void {
+    // SAFETY: dlsym with a NUL-terminated name; glibc's dlsym is not interposed.
+    let p = unsafe { libc::dlsym(libc::RTLD_NEXT, name.as_ptr()) };
+    if p.is_null() {
+        die(&["cannot resolve ", name.to_str().unwrap_or("?"), " in glibc (is this glibc 2.34 or newer?)"]);
+    }
+    p
+}
+
+/// The `offset` word of a libthread_db field descriptor (`{bits, count, offset}`).
+fn thread_db_offset(name: &core::ffi::CStr) -> usize {
+    // SAFETY: libc exports each descriptor as three u32s.
+    unsafe { *(sym(name) as *const u32).add(2) as usize }
+}
+
+/// Resolves every entry point. Idempotent; the first caller does the work
+/// (the constructor, before any thread exists).
+pub fn resolve() {
+    if RESOLVED.load(Ordering::Acquire) {
+        return;
+    }
+    // SAFETY: each pointer comes from dlsym for the named symbol, whose C type
+    // is the one declared in the field; the statics are written before
+    // RESOLVED is published.
+    unsafe {
+        let r = Real {
+            pthread_create: core::mem::transmute(sym(c"pthread_create")),
+            pthread_getattr_np: core::mem::transmute(sym(c"pthread_getattr_np")),
+            pthread_exit: core::mem::transmute(sym(c"pthread_exit")),
+            dlopen: core::mem::transmute(sym(c"dlopen")),
+            dlmopen: core::mem::transmute(sym(c"dlmopen")),
+            dlclose: core::mem::transmute(sym(c"dlclose")),
+            sigaction: core::mem::transmute(sym(c"sigaction")),
+            ctype_init: core::mem::transmute(sym(c"__ctype_init")),
+            call_tls_dtors: core::mem::transmute(sym(c"__call_tls_dtors")),
+            cxa_thread_atexit_impl: core::mem::transmute(sym(c"__cxa_thread_atexit_impl")),
+            dl_allocate_tls: core::mem::transmute(sym(c"_dl_allocate_tls")),
+            dl_get_tls_static_info: core::mem::transmute(sym(c"_dl_get_tls_static_info")),
+            rseq_offset: *(sym(c"__rseq_offset") as *const isize),
+            pthread_tid_offset: thread_db_offset(c"_thread_db_pthread_tid"),
+            sizeof_pthread: *(sym(c"_thread_db_sizeof_pthread") as *const u32) as usize,
+            resp_addr: sym(c"__resp") as usize,
+            libc_single_threaded: sym(c"__libc_single_threaded") as *mut c_char,
+        };
+        (*core::ptr::addr_of_mut!(REAL)).write(r);
+    }
+    RESOLVED.store(true, Ordering::Release);
+}
+
+/// The resolved entry points.
+#[inline]
+pub fn real() -> &'static Real {
+    if !RESOLVED.load(Ordering::Acquire) {
+        resolve();
+    }
+    // SAFETY: written once by `resolve` before RESOLVED was set; never changed.
+    unsafe { (*core::ptr::addr_of!(REAL)).assume_init_ref() }
+}

@@ -1,0 +1,40 @@
+//! Time in the runtime: absolute CLOCK_MONOTONIC nanoseconds (`u64`).
+
+pub const NS_PER_SEC: u64 = 1_000_000_000;
+
+fn clock_ns(clock: libc::clockid_t) -> u64 {
+    let mut ts = libc::timespec { tv_sec: 0, tv_nsec: 0 };
+    // SAFETY: clock_gettime is answered by the vDSO; `ts` is a valid out-pointer.
+    unsafe { libc::clock_gettime(clock, &mut ts) };
+    ts.tv_sec as u64 * NS_PER_SEC + ts.tv_nsec as u64
+}
+
+/// Now, on CLOCK_MONOTONIC.
+pub fn now() -> u64 {
+    clock_ns(libc::CLOCK_MONOTONIC)
+}
+
+pub fn timespec_from_ns(ns: u64) -> libc::timespec {
+    libc::timespec { tv_sec: (ns / NS_PER_SEC) as libc::time_t, tv_nsec: (ns % NS_PER_SEC) as libc::c_long }
+}
+
+/// A user's absolute timeout, as POSIX validates it.
+pub fn valid_timespec(ts: &libc::timespec) -> bool {
+    ts.tv_nsec >= 0 && ts.tv_nsec < NS_PER_SEC as libc::c_long
+}
+
+/// Converts an absolute time on `clock` (REALTIME or MONOTONIC) into a
+/// monotonic deadline. `None` for any other clock. A time in the past gives
+/// a deadline that has already passed.
+pub fn deadline_from_abs(clock: libc::clockid_t, ts: &libc::timespec) -> Option<u64> {
+    let target = if ts.tv_sec < 0 { 0 } else { (ts.tv_sec as u64).saturating_mul(NS_PER_SEC).saturating_add(ts.tv_nsec as u64) };
+    match clock {
+        libc::CLOCK_MONOTONIC => Some(target),
+        libc::CLOCK_REALTIME => {
+            let real = clock_ns(libc::CLOCK_REALTIME);
+            let mono = now();
+            Some(if target <= real { mono } else { mono.saturating_add(target - real) })
+        }
+        _ => None,
+    }
+}

@@ -1,0 +1,148 @@
+//! Thread descriptors: what a `pthread_t` points at.
+//!
+//! Every thread mnthread knows has a `UThread` in the type-stable slab:
+//! * `User` threads it created (own stack, own TCB, run by carriers);
+//! * the `Main` thread, which becomes a user thread when the runtime starts
+//!   and keeps the process stack and glibc's main TCB;
+//! * `Foreign` kernel threads it did not create (glibc's helper threads,
+//!   threads of `clone`, a caller before the runtime starts) that call in:
+//!   they get a descriptor on first need, found again by their TCB address,
+//!   and released by a thread-exit hook glibc runs for them.
+//!
+//! Lifecycle word `join_state`:
+//! `JOINABLE -> EXITED` (finished, not detached; the joiner reaps it),
+//! `JOINABLE -> DETACHED -> (reaped at exit)`, `EXITED -> reaped by detach`.
+//! `FREE` marks a reaped descriptor, so a late join/detach gets ESRCH.
+
+use core::ffi::c_void;
+use core::sync::atomic::{AtomicPtr, AtomicU32, AtomicU64, Ordering};
+
+use crate::mem::slab::Slab;
+use crate::mem::stack::Stack;
+use crate::sys::lock::Locked;
+use crate::sys::real::StartRoutine;
+
+pub const JOINABLE: u32 = 0;
+pub const DETACHED: u32 = 1;
+pub const EXITED: u32 = 2;
+pub const FREE: u32 = 3;
+
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub enum Kind {
+    User,
+    Main,
+    Foreign,
+}
+
+/// A suspended context: its saved stack pointer and its thread pointer.
+/// Must stay the first field of `UThread` (the switch stores through it).
+#[repr(C)]
+pub struct Context {
+    pub sp: usize,
+    pub tp: usize,
+}
+
+/// Scheduling attributes, as given and reported (not enforced on carriers).
+#[derive(Clone, Copy)]
+pub struct SchedInfo {
+    pub policy: i32,
+    pub priority: i32,
+}
+
+#[repr(C)]
+pub struct UThread {
+    pub ctx: Context,
+    /// Park protocol word (see `park`).
+    pub park_state: AtomicU32,
+    /// Bumped when a park with a deadline ends (see `sched::timer`).
+    pub park_ticket: AtomicU64,
+    /// Link in the global run queue.
+    pub next: *mut UThread,
+    pub kind: Kind,
+    pub join_state: AtomicU32,
+    /// The thread waiting in join for this one (null if none).
+    pub joiner: AtomicPtr<UThread>,
+    pub start: Option<StartRoutine>,
+    pub arg: *mut c_void,
+    pub retval: *mut c_void,
+    pub stack: Stack,
+    pub sched: SchedInfo,
+    pub name: [u8; 16],
+    /// Link in the free pool.
+    pub free_next: *mut UThread,
+    pub keys: crate::key::KeyData,
+}
+
+pub static SLAB: Slab<UThread> = Slab::new();
+
+/// Reaped user-thread descriptors, each still owning its TCB.
+struct Pool {
+    head: *mut UThread,
+}
+
+// SAFETY: pointers are only followed under the lock.
+unsafe impl Send for Pool {}
+
+static POOL: Locked<Pool> = Locked::new(Pool { head: core::ptr::null_mut() });
+
+impl UThread {
+    pub fn is_user(&self) -> bool {
+        self.kind != Kind::Foreign
+    }
+}
+
+/// A descriptor from the pool (with a TCB) or a fresh one (`ctx.tp == 0`).
+/// `None` when memory runs out.
+pub fn take() -> Option<*mut UThread> {
+    let pooled = POOL.with(|p| {
+        let t = p.head;
+        if !t.is_null() {
+            // SAFETY: pooled descriptors are ours under the lock.
+            p.head = unsafe { (*t).free_next };
+        }
+        t
+    });
+    if !pooled.is_null() {
+        return Some(pooled);
+    }
+    SLAB.alloc()
+}
+
+/// Returns a reaped user thread's descriptor (and stack) for reuse.
+pub fn give_back(t: *mut UThread) {
+    // SAFETY: `t` has been reaped: nothing runs on it or refers to it any more.
+    unsafe {
+        crate::key::release(&mut (*t).keys);
+        crate::mem::stack::release(&(*t).stack);
+        (*t).stack = Stack::NONE;
+        (*t).join_state.store(FREE, Ordering::Release);
+    }
+    POOL.with(|p| {
+        // SAFETY: as above.
+        unsafe { (*t).free_next = p.head };
+        p.head = t;
+    });
+}
+
+/// The process name (what a new kernel thread would be called).
+pub fn process_name() -> [u8; 16] {
+    static NAME: Locked<[u8; 16]> = Locked::new([0; 16]);
+    NAME.with(|n| {
+        if n[0] == 0 {
+            // SAFETY: PR_GET_NAME writes at most 16 bytes including the NUL.
+            unsafe { libc::prctl(libc::PR_GET_NAME, n.as_mut_ptr()) };
+        }
+        *n
+    })
+}
+
+/// Iterates every user TCB mnthread owns (live and pooled).
+pub fn for_each_owned_tcb(mut f: impl FnMut(usize)) {
+    SLAB.for_each(|t| {
+        // SAFETY: slab objects are descriptors or zeroes.
+        let t = unsafe { &*t };
+        if t.kind == Kind::User && t.ctx.tp != 0 {
+            f(t.ctx.tp);
+        }
+    });
+}
