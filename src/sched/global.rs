@@ -39,33 +39,24 @@ pub fn push(t: *mut UThread) {
     });
 }
 
-/// Takes up to `max` threads: returns the first and passes the rest to `rest`.
-pub fn pop_batch(max: usize, mut rest: impl FnMut(*mut UThread)) -> Option<*mut UThread> {
+/// Takes up to `out.len()` threads into `out`; returns how many.
+pub fn pop_batch(out: &mut [*mut UThread]) -> usize {
     if is_empty() {
-        return None;
+        return 0;
     }
     QUEUE.with(|q| {
-        let first = q.head;
-        if first.is_null() {
-            return None;
-        }
         let mut taken = 0;
-        let mut cur = first;
-        while !cur.is_null() && taken < max {
-            // SAFETY: `cur` is a queued descriptor.
-            let next = unsafe { (*cur).next };
-            if taken > 0 {
-                rest(cur);
-            }
+        while taken < out.len() && !q.head.is_null() {
+            out[taken] = q.head;
+            // SAFETY: `head` is a queued descriptor.
+            q.head = unsafe { (*q.head).next };
             taken += 1;
-            cur = next;
         }
-        q.head = cur;
-        if cur.is_null() {
+        if q.head.is_null() {
             q.tail = core::ptr::null_mut();
         }
         LEN.fetch_sub(taken, Ordering::Release);
-        Some(first)
+        taken
     })
 }
 

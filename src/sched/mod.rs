@@ -45,6 +45,9 @@ pub const H_YIELD: usize = 1;
 pub const H_PARK: usize = 2;
 pub const H_EXIT: usize = 3;
 
+/// Most threads moved from the global queue at once.
+const GLOBAL_BATCH: usize = 64;
+
 /// Runnext may win this many hand-offs in a row before the ring goes first.
 const RUNNEXT_STREAK: u32 = 32;
 
@@ -169,14 +172,21 @@ pub fn finish(h: usize) {
     }
 }
 
-/// Moves up to a fair share of the global queue here; returns one to run.
+/// Moves up to a fair share of the global queue here (as much as the ring
+/// has room for); returns one to run.
 fn take_global(c: &Carrier) -> Option<*mut UThread> {
     if global::is_empty() {
         return None;
     }
     let n = carriers().len().max(1);
-    let max = (global::len() / n + 1).min((runq::LEN / 2) as usize);
-    global::pop_batch(max, |t| c.runq.push(t))
+    let room = (runq::LEN - c.runq.len()) as usize;
+    let want = (global::len() / n + 1).min(room + 1).min(GLOBAL_BATCH);
+    let mut batch = [core::ptr::null_mut(); GLOBAL_BATCH];
+    let got = global::pop_batch(&mut batch[..want]);
+    for &t in &batch[1..got.max(1)] {
+        c.runq.push(t);
+    }
+    (got > 0).then_some(batch[0])
 }
 
 /// Next thread to run on `c`, without sleeping (see module docs).
