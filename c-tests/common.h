@@ -1,0 +1,282 @@
+/* Shared helpers for the mnthread C/C++ tests.  Include this FIRST (it
+ * defines _GNU_SOURCE).  Every check prints file:line, the expression and
+ * the values involved, then exit(1). */
+#ifndef MNTHREAD_TEST_COMMON_H
+#define MNTHREAD_TEST_COMMON_H
+
+#ifndef _GNU_SOURCE
+#define _GNU_SOURCE 1
+#endif
+
+#include <dlfcn.h>
+#include <errno.h>
+#include <pthread.h>
+#include <sched.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <sys/wait.h>
+
+#ifndef TEST_LIBDIR
+#define TEST_LIBDIR "build/c-tests"
+#endif
+
+#define TEST_FAIL_(...)                                                    \
+    do {                                                                   \
+        fprintf(stderr, "%s:%d: FAILED: ", __FILE__, __LINE__);            \
+        fprintf(stderr, __VA_ARGS__);                                      \
+        fputc('\n', stderr);                                               \
+        fflush(stdout);                                                    \
+        fflush(stderr);                                                    \
+        exit(1);                                                           \
+    } while (0)
+
+/* CHECK(cond): a plain boolean check. */
+#define CHECK(cond)                                                        \
+    do {                                                                   \
+        if (!(cond))                                                       \
+            TEST_FAIL_("CHECK(%s)", #cond);                                \
+    } while (0)
+
+/* CHECK_MSG(cond, fmt, ...): a boolean check with extra context. */
+#define CHECK_MSG(cond, ...)                                               \
+    do {                                                                   \
+        if (!(cond)) {                                                     \
+            fprintf(stderr, "%s:%d: FAILED: CHECK(%s): ", __FILE__,        \
+                    __LINE__, #cond);                                      \
+            fprintf(stderr, __VA_ARGS__);                                  \
+            fputc('\n', stderr);                                           \
+            fflush(stdout);                                                \
+            exit(1);                                                       \
+        }                                                                  \
+    } while (0)
+
+/* Integer comparisons; both sides are printed as long long. */
+#define CHECK_OP_(a, op, b)                                                \
+    do {                                                                   \
+        long long va_ = (long long)(a), vb_ = (long long)(b);              \
+        if (!(va_ op vb_))                                                 \
+            TEST_FAIL_("CHECK(%s %s %s): %lld vs %lld", #a, #op, #b, va_,  \
+                       vb_);                                               \
+    } while (0)
+#define CHECK_EQ(a, b) CHECK_OP_(a, ==, b)
+#define CHECK_NE(a, b) CHECK_OP_(a, !=, b)
+#define CHECK_LT(a, b) CHECK_OP_(a, <, b)
+#define CHECK_LE(a, b) CHECK_OP_(a, <=, b)
+#define CHECK_GT(a, b) CHECK_OP_(a, >, b)
+#define CHECK_GE(a, b) CHECK_OP_(a, >=, b)
+
+/* Pointer equality. */
+#define CHECK_PTR_EQ(a, b)                                                 \
+    do {                                                                   \
+        const void *pa_ = (const void *)(a), *pb_ = (const void *)(b);     \
+        if (pa_ != pb_)                                                    \
+            TEST_FAIL_("CHECK(%s == %s): %p vs %p", #a, #b, pa_, pb_);     \
+    } while (0)
+
+/* String equality. */
+#define CHECK_STR_EQ(a, b)                                                 \
+    do {                                                                   \
+        const char *sa_ = (a), *sb_ = (b);                                 \
+        if (!sa_ || !sb_ || strcmp(sa_, sb_) != 0)                         \
+            TEST_FAIL_("CHECK(%s == %s): \"%s\" vs \"%s\"", #a, #b,        \
+                       sa_ ? sa_ : "(null)", sb_ ? sb_ : "(null)");         \
+    } while (0)
+
+static inline const char *test_errname_(int e)
+{
+    const char *n = strerrorname_np(e);
+    return n ? n : "?";
+}
+
+/* CHECK_ERR(call, expected): for functions returning an error number
+ * (pthread_*): the call must return exactly EXPECTED (0 for success). */
+#define CHECK_ERR(call, expected)                                          \
+    do {                                                                   \
+        int got_ = (call);                                                 \
+        int exp_ = (expected);                                             \
+        if (got_ != exp_)                                                  \
+            TEST_FAIL_("%s returned %d (%s), expected %d (%s)", #call,     \
+                       got_, test_errname_(got_), exp_,                    \
+                       test_errname_(exp_));                               \
+    } while (0)
+
+/* CHECK_OK(call): shorthand for CHECK_ERR(call, 0). */
+#define CHECK_OK(call) CHECK_ERR(call, 0)
+
+/* CHECK_SYS(call): for libc calls that return -1 and set errno. */
+#define CHECK_SYS(call)                                                    \
+    do {                                                                   \
+        if ((long)(call) == -1L)                                           \
+            TEST_FAIL_("%s failed: errno %d (%s)", #call, errno,           \
+                       test_errname_(errno));                              \
+    } while (0)
+
+/* Non-zero when the process runs with libmnthread (preloaded or linked). */
+static inline int under_mnthread(void)
+{
+    return dlsym(RTLD_DEFAULT, "mnthread_version") != NULL;
+}
+
+static inline long long now_ns(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (long long)ts.tv_sec * 1000000000LL + ts.tv_nsec;
+}
+
+/* Spin (yielding) until *flag != 0, or fail after `seconds`. */
+static inline void wait_flag(const volatile int *flag, double seconds,
+                             const char *what)
+{
+    long long deadline = now_ns() + (long long)(seconds * 1e9);
+    while (!__atomic_load_n(flag, __ATOMIC_ACQUIRE)) {
+        if (now_ns() > deadline) {
+            fprintf(stderr, "timed out after %.1fs waiting for %s\n",
+                    seconds, what);
+            exit(1);
+        }
+        sched_yield();
+    }
+}
+
+/* Spin (yielding) until *counter >= target, or fail after `seconds`. */
+static inline void wait_count(const volatile long *counter, long target,
+                              double seconds, const char *what)
+{
+    long long deadline = now_ns() + (long long)(seconds * 1e9);
+    while (__atomic_load_n(counter, __ATOMIC_ACQUIRE) < target) {
+        if (now_ns() > deadline) {
+            fprintf(stderr,
+                    "timed out after %.1fs waiting for %s (%ld of %ld)\n",
+                    seconds, what, __atomic_load_n(counter, __ATOMIC_ACQUIRE),
+                    target);
+            exit(1);
+        }
+        sched_yield();
+    }
+}
+
+/* Set a flag with release ordering. */
+static inline void set_flag(volatile int *flag)
+{
+    __atomic_store_n(flag, 1, __ATOMIC_RELEASE);
+}
+
+/* Resident set size of this process, in KiB (VmRSS of /proc/self/status). */
+static inline long rss_kib(void)
+{
+    FILE *f = fopen("/proc/self/status", "r");
+    char line[256];
+    long v = -1;
+    if (!f)
+        return -1;
+    while (fgets(line, sizeof line, f)) {
+        if (strncmp(line, "VmRSS:", 6) == 0) {
+            v = strtol(line + 6, NULL, 10);
+            break;
+        }
+    }
+    fclose(f);
+    return v;
+}
+
+/* Is address p inside the stack [base, base+size)? */
+static inline int addr_in(const void *p, const void *base, size_t size)
+{
+    uintptr_t a = (uintptr_t)p, b = (uintptr_t)base;
+    return a >= b && a < b + size;
+}
+
+/* Run this executable again (/proc/self/exe) as a child with the given
+ * arguments (NULL-terminated list after argv0-less arg1), capturing its
+ * stdout+stderr into `out` (NUL-terminated, truncated to outsz-1).  Returns
+ * the raw wait status, or -1 if the child had to be killed after
+ * `timeout_s` seconds (a hang).  The environment (LD_PRELOAD...) is
+ * inherited. */
+static inline int run_self(const char *arg1, const char *arg2, char *out,
+                           size_t outsz, double timeout_s)
+{
+    int pfd[2];
+    if (pipe2(pfd, O_CLOEXEC) != 0) {
+        perror("pipe2");
+        exit(1);
+    }
+    fflush(stdout);
+    fflush(stderr);
+    pid_t pid = fork();
+    if (pid < 0) {
+        perror("fork");
+        exit(1);
+    }
+    if (pid == 0) {
+        dup2(pfd[1], 1);
+        dup2(pfd[1], 2);
+        execl("/proc/self/exe", "child", arg1, arg2, (char *)NULL);
+        _exit(127);
+    }
+    close(pfd[1]);
+    fcntl(pfd[0], F_SETFL, O_NONBLOCK);
+    size_t len = 0;
+    int status = 0, done = 0;
+    long long deadline = now_ns() + (long long)(timeout_s * 1e9);
+    for (;;) {
+        char buf[4096];
+        ssize_t n = read(pfd[0], buf, sizeof buf);
+        if (n > 0) {
+            size_t room = outsz - 1 - len;
+            if ((size_t)n > room)
+                n = (ssize_t)room;
+            memcpy(out + len, buf, (size_t)n);
+            len += (size_t)n;
+            continue;
+        }
+        if (!done) {
+            pid_t w = waitpid(pid, &status, WNOHANG);
+            if (w == pid)
+                done = 1;
+        }
+        if (done && n == 0)
+            break; /* EOF after exit */
+        if (done && n < 0 && errno == EAGAIN) {
+            /* exited, but a grandchild may hold the pipe: drain briefly */
+            struct timespec ts = {0, 5000000};
+            nanosleep(&ts, NULL);
+            if (now_ns() > deadline)
+                break;
+            continue;
+        }
+        if (now_ns() > deadline) {
+            kill(pid, SIGKILL);
+            waitpid(pid, &status, 0);
+            status = -1;
+            break;
+        }
+        struct timespec ts = {0, 2000000};
+        nanosleep(&ts, NULL);
+    }
+    close(pfd[0]);
+    out[len] = 0;
+    return status;
+}
+
+/* Describe a wait status for messages. */
+static inline const char *describe_status(int st, char *buf, size_t n)
+{
+    if (st == -1)
+        snprintf(buf, n, "hang (killed)");
+    else if (WIFEXITED(st))
+        snprintf(buf, n, "exit %d", WEXITSTATUS(st));
+    else if (WIFSIGNALED(st))
+        snprintf(buf, n, "signal %s", sigabbrev_np(WTERMSIG(st)) ? sigabbrev_np(WTERMSIG(st)) : "?");
+    else
+        snprintf(buf, n, "status 0x%x", st);
+    return buf;
+}
+
+#endif
