@@ -20,6 +20,11 @@
 //! calls libc's pthread or futex entry points (they are mnthread's own
 //! exports), and never holds a `RawLock` across a context switch.
 
+// Thread descriptors (`*mut UThread`) live in type-stable slab memory (see
+// `mem::slab`): any such pointer may be dereferenced, which is the point of
+// that design, so functions taking one are not `unsafe fn`.
+#![allow(clippy::not_unsafe_ptr_arg_deref)]
+
 pub mod abi;
 pub mod arch;
 pub mod foreign;

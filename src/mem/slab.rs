@@ -28,6 +28,12 @@ struct Carve {
     left: usize,
 }
 
+impl<T> Default for Slab<T> {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
 impl<T> Slab<T> {
     pub const PER_CHUNK: usize = CHUNK_BYTES / core::mem::size_of::<T>();
 

@@ -193,7 +193,7 @@ fn take_global(c: &Carrier) -> Option<*mut UThread> {
 pub fn find_next(c: &Carrier, steal: bool) -> Option<*mut UThread> {
     let n = c.schedule_count.get().wrapping_add(1);
     c.schedule_count.set(n);
-    if n % 61 == 0 {
+    if n.is_multiple_of(61) {
         if let Some(t) = take_global(c) {
             return Some(t);
         }

@@ -24,6 +24,12 @@ pub struct LocalQueue {
     slots: [AtomicPtr<UThread>; LEN as usize],
 }
 
+impl Default for LocalQueue {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
 impl LocalQueue {
     pub const fn new() -> Self {
         LocalQueue {

@@ -57,6 +57,7 @@ fn thread_db_offset(name: &core::ffi::CStr) -> usize {
 
 /// Resolves every entry point. Idempotent; the first caller does the work
 /// (the constructor, before any thread exists).
+#[allow(clippy::missing_transmute_annotations)] // each target type is the field's declared type
 pub fn resolve() {
     if RESOLVED.load(Ordering::Acquire) {
         return;
