@@ -34,6 +34,7 @@ pub mod lot;
 pub mod mem;
 pub mod overflow;
 pub mod park;
+pub mod park_state;
 pub mod runtime;
 pub mod sched;
 pub mod sys;

@@ -1,18 +1,9 @@
 //! Layer 5: the one waiting primitive.
 //!
 //! `park_user`/`unpark` suspend and resume *user* threads. The state word
-//! `UThread::park_state` makes wake-ups impossible to lose:
-//!
-//! ```text
-//!   RUNNING --unpark--> NOTIFIED            (a permit: the next park returns at once)
-//!   RUNNING --park----> PARKING --(switched out; finish_park)--> PARKED
-//!   PARKING --unpark--> NOTIFIED            (finish_park sees it and requeues)
-//!   PARKED  --unpark--> RUNNING + ready()   (exactly one side enqueues)
-//! ```
-//!
-//! The thread itself goes RUNNING->PARKING; the context that resumes after
-//! it (on the same carrier) moves PARKING->PARKED once its registers are
-//! saved. A park may return spuriously; every caller re-checks its condition.
+//! `UThread::park_state` (protocol in [`crate::park_state`]) makes wake-ups
+//! impossible to lose and lets exactly one side make the thread runnable.
+//! A park may return spuriously; every caller re-checks its condition.
 //!
 //! `Waiter` is what a wait list holds: it parks a user thread, and
 //! futex-waits a kernel thread mnthread does not run (a foreign thread, or
@@ -23,21 +14,17 @@
 
 use core::sync::atomic::{AtomicU32, Ordering};
 
+use crate::park_state;
 use crate::sched::{self, Carrier, H_PARK};
 use crate::sys::{raw, time};
 use crate::thread::UThread;
-
-const RUNNING: u32 = 0;
-const NOTIFIED: u32 = 1;
-const PARKING: u32 = 2;
-const PARKED: u32 = 3;
 
 /// Parks the user thread `t` (running on `c`) until unparked or until
 /// `deadline` (monotonic ns). May return spuriously.
 pub fn park_user(c: &Carrier, t: *mut UThread, deadline: Option<u64>) {
     // SAFETY: `t` is the calling thread's own descriptor.
     let t_ref = unsafe { &*t };
-    if t_ref.park_state.compare_exchange(NOTIFIED, RUNNING, Ordering::Acquire, Ordering::Relaxed).is_ok() {
+    if park_state::take_permit(&t_ref.park_state) {
         return;
     }
     if let Some(d) = deadline {
@@ -46,12 +33,9 @@ pub fn park_user(c: &Carrier, t: *mut UThread, deadline: Option<u64>) {
         }
         sched::timer::add(d, t, t_ref.park_ticket.load(Ordering::Relaxed));
     }
-    if t_ref.park_state.compare_exchange(RUNNING, PARKING, Ordering::AcqRel, Ordering::Acquire).is_ok() {
+    if park_state::begin_park(&t_ref.park_state) {
         // SAFETY: `t` runs on `c`.
         unsafe { sched::switch_away(c, t, H_PARK) };
-    } else {
-        // NOTIFIED arrived in between: consume it.
-        t_ref.park_state.store(RUNNING, Ordering::Relaxed);
     }
     if deadline.is_some() {
         t_ref.park_ticket.fetch_add(1, Ordering::Release);
@@ -62,9 +46,8 @@ pub fn park_user(c: &Carrier, t: *mut UThread, deadline: Option<u64>) {
 pub fn finish_park(t: *mut UThread) {
     // SAFETY: `t` is a parked descriptor (type-stable).
     let t_ref = unsafe { &*t };
-    if t_ref.park_state.compare_exchange(PARKING, PARKED, Ordering::AcqRel, Ordering::Acquire).is_err() {
+    if !park_state::finish_park(&t_ref.park_state) {
         // Unparked while parking: it is runnable again.
-        t_ref.park_state.store(RUNNING, Ordering::Relaxed);
         sched::ready(t, false);
     }
 }
@@ -73,22 +56,8 @@ pub fn finish_park(t: *mut UThread) {
 pub fn unpark(t: *mut UThread) {
     // SAFETY: descriptors are type-stable; a stale `t` only gets a permit.
     let t_ref = unsafe { &*t };
-    let mut s = t_ref.park_state.load(Ordering::Acquire);
-    loop {
-        let (to, enqueue) = match s {
-            NOTIFIED => return,
-            PARKED => (RUNNING, true),
-            _ => (NOTIFIED, false),
-        };
-        match t_ref.park_state.compare_exchange_weak(s, to, Ordering::AcqRel, Ordering::Acquire) {
-            Ok(_) => {
-                if enqueue {
-                    sched::ready(t, true);
-                }
-                return;
-            }
-            Err(now) => s = now,
-        }
+    if park_state::unpark(&t_ref.park_state) {
+        sched::ready(t, true);
     }
 }
 
