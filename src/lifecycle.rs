@@ -21,6 +21,7 @@ use crate::arch::switch::new_context;
 use crate::lot::{self, WaitResult};
 use crate::mem::stack::{self, Stack, StackKind};
 use crate::mem::tcb;
+use crate::park_state;
 use crate::runtime::{self, LIVE};
 use crate::sched::{self, H_EXIT};
 use crate::sys::real::{real, StartRoutine};
@@ -122,8 +123,18 @@ pub fn exit_current(retval: *mut c_void) -> ! {
         unsafe { libc::exit(0) };
     }
     let (c, cur) = sched::current_user().expect("exiting thread is not on a carrier");
-    // SAFETY: `cur` runs on `c`; it never resumes.
-    unsafe { sched::switch_away(c, cur, H_EXIT) };
+    // A joiner parked on us runs next, directly: claiming it from PARKED
+    // makes us its only waker, and `finish_exit` on its stack wakes it.
+    // SAFETY: `t == cur`; descriptors are type-stable.
+    let joiner = unsafe { (*t).joiner.load(Ordering::Acquire) };
+    // SAFETY: `cur` runs on `c` and never resumes; a claimed joiner is ours to run.
+    unsafe {
+        if !joiner.is_null() && park_state::claim_parked(&(*joiner).park_state) {
+            sched::switch_thread(c, cur, joiner, H_EXIT);
+        } else {
+            sched::switch_away(c, cur, H_EXIT);
+        }
+    }
     unreachable!("an exited thread was resumed")
 }
 

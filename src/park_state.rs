@@ -53,6 +53,13 @@ pub fn finish_park(w: &AtomicU32) -> bool {
     false
 }
 
+/// Takes a parked thread to run it directly (a hand-off). True if it was
+/// PARKED: the caller now runs it, and any later `unpark` leaves a permit.
+#[inline]
+pub fn claim_parked(w: &AtomicU32) -> bool {
+    w.compare_exchange(PARKED, RUNNING, Ordering::AcqRel, Ordering::Relaxed).is_ok()
+}
+
 /// Wakes the thread: true if it was parked and the caller must make it
 /// runnable; otherwise it leaves a permit (or finds one already there).
 #[inline]

@@ -7,6 +7,7 @@
 //! `pthread_attr_destroy` frees that extension exactly as glibc does.
 
 use core::ffi::{c_int, c_void};
+use core::sync::atomic::{AtomicI32, AtomicUsize, Ordering};
 
 use crate::lifecycle::Spawn;
 use crate::mem::{page_round_up, PAGE};
@@ -62,21 +63,42 @@ impl Attr {
     };
 }
 
-// SAFETY: the defaults hold no live pointers (extension is always null there).
-unsafe impl Send for Attr {}
+/// `pthread_setattr_default_np` state. Read on every `pthread_create` with
+/// a null attr, so kept in atomics; the writer holds `DEFAULTS_WRITE` and
+/// readers tolerate seeing one field of a concurrent update before another.
+struct Defaults {
+    stacksize: AtomicUsize,
+    guardsize: AtomicUsize,
+    policy: AtomicI32,
+    priority: AtomicI32,
+    flags: AtomicI32,
+}
 
-/// `pthread_setattr_default_np` state: stacksize, guardsize, sched.
-static DEFAULTS: Locked<Attr> = Locked::new(Attr::ZERO);
+static DEFAULTS: Defaults = Defaults {
+    stacksize: AtomicUsize::new(0),
+    guardsize: AtomicUsize::new(PAGE),
+    policy: AtomicI32::new(0),
+    priority: AtomicI32::new(0),
+    flags: AtomicI32::new(0),
+};
+static DEFAULTS_WRITE: Locked<()> = Locked::new(());
 
 pub fn init_defaults() {
-    DEFAULTS.with(|d| {
-        d.stacksize = crate::runtime::config().stack_size;
-        d.guardsize = PAGE;
-    });
+    DEFAULTS.stacksize.store(crate::runtime::config().stack_size, Ordering::Relaxed);
 }
 
 pub fn defaults() -> Attr {
-    DEFAULTS.with(|d| *d)
+    let d = &DEFAULTS;
+    Attr {
+        sched_priority: d.priority.load(Ordering::Relaxed),
+        policy: d.policy.load(Ordering::Relaxed),
+        flags: d.flags.load(Ordering::Relaxed),
+        guardsize: d.guardsize.load(Ordering::Relaxed),
+        stackaddr: 0,
+        stacksize: d.stacksize.load(Ordering::Relaxed),
+        extension: core::ptr::null_mut(),
+        unused: core::ptr::null_mut(),
+    }
 }
 
 pub fn valid_policy(policy: c_int) -> bool {
@@ -337,14 +359,15 @@ pub extern "C" fn pthread_setattr_default_np(attr: *const libc::pthread_attr_t) 
     if a.flags & FLAG_STACKADDR != 0 || (a.stacksize != 0 && a.stacksize < libc::PTHREAD_STACK_MIN) {
         return libc::EINVAL;
     }
-    DEFAULTS.with(|d| {
+    DEFAULTS_WRITE.with(|_| {
+        let d = &DEFAULTS;
         if a.stacksize != 0 {
-            d.stacksize = a.stacksize;
+            d.stacksize.store(a.stacksize, Ordering::Relaxed);
         }
-        d.guardsize = a.guardsize;
-        d.policy = a.policy;
-        d.sched_priority = a.sched_priority;
-        d.flags = a.flags & !(FLAG_DETACHSTATE | FLAG_STACKADDR);
+        d.guardsize.store(a.guardsize, Ordering::Relaxed);
+        d.policy.store(a.policy, Ordering::Relaxed);
+        d.priority.store(a.sched_priority, Ordering::Relaxed);
+        d.flags.store(a.flags & !(FLAG_DETACHSTATE | FLAG_STACKADDR), Ordering::Relaxed);
     });
     0
 }

@@ -36,6 +36,7 @@ use core::sync::atomic::{AtomicPtr, AtomicU32, AtomicUsize, Ordering};
 use crate::arch;
 use crate::arch::switch::switch_to;
 use crate::thread::{Context, UThread};
+use crossbeam_utils::CachePadded;
 use runq::LocalQueue;
 
 /// What the resumed context must finish for the one that switched away
@@ -59,7 +60,9 @@ pub struct Carrier {
     /// The user thread running here; null while idle.
     pub current: AtomicPtr<UThread>,
     pub runnext: AtomicPtr<UThread>,
-    pub runq: LocalQueue,
+    /// On cache lines of its own: thieves and idle carriers poll it while
+    /// the owner rewrites `current`/`runnext` on every switch.
+    pub runq: CachePadded<LocalQueue>,
     /// Counts switches (thieves read it to see whether we are stuck).
     pub ticks: AtomicU32,
     /// Owner-only counters.
@@ -94,7 +97,7 @@ pub fn create_carriers(n: usize) -> &'static [Carrier] {
             idle: UnsafeCell::new(Context { sp: 0, tp: 0 }),
             current: AtomicPtr::new(core::ptr::null_mut()),
             runnext: AtomicPtr::new(core::ptr::null_mut()),
-            runq: LocalQueue::new(),
+            runq: CachePadded::new(LocalQueue::new()),
             ticks: AtomicU32::new(0),
             schedule_count: Cell::new(0),
             runnext_streak: Cell::new(0),
