@@ -1,6 +1,6 @@
 # mnthread — build, test and benchmark.
 #   make         build target/release/libmnthread.so and include/mnthread.h
-#   make test    Rust unit tests + every C test three ways (glibc, LD_PRELOAD, linked)
+#   make test    Rust unit tests, clippy, every C test three ways (glibc, LD_PRELOAD, linked)
 #   make bench   the C benchmarks under glibc and mnthread in one run, with ratios
 #   make demo    a bundled unmodified C program under glibc and under mnthread
 
@@ -25,7 +25,7 @@ clippy:
 ctest: lib
 	python3 c-tests/run.py --lib $(LIB) --build $(BUILD)/c-tests
 
-test: rtest ctest
+test: rtest clippy ctest
 
 bench: lib
 	python3 bench/run.py --lib $(LIB) --build $(BUILD)/bench
