@@ -124,16 +124,21 @@ pub fn give_back(t: *mut UThread) {
     });
 }
 
-/// The process name (what a new kernel thread would be called).
+/// The process name (what a new kernel thread would be called), read once.
 pub fn process_name() -> [u8; 16] {
-    static NAME: Locked<[u8; 16]> = Locked::new([0; 16]);
-    NAME.with(|n| {
-        if n[0] == 0 {
-            // SAFETY: PR_GET_NAME writes at most 16 bytes including the NUL.
-            unsafe { libc::prctl(libc::PR_GET_NAME, n.as_mut_ptr()) };
-        }
-        *n
-    })
+    static NAME: [AtomicU64; 2] = [AtomicU64::new(0), AtomicU64::new(0)];
+    let (lo, hi) = (NAME[0].load(Ordering::Relaxed), NAME[1].load(Ordering::Relaxed));
+    let mut n = [0u8; 16];
+    if lo != 0 {
+        n[..8].copy_from_slice(&lo.to_ne_bytes());
+        n[8..].copy_from_slice(&hi.to_ne_bytes());
+        return n;
+    }
+    // SAFETY: PR_GET_NAME writes at most 16 bytes including the NUL.
+    unsafe { libc::prctl(libc::PR_GET_NAME, n.as_mut_ptr()) };
+    NAME[1].store(u64::from_ne_bytes(n[8..].try_into().unwrap()), Ordering::Relaxed);
+    NAME[0].store(u64::from_ne_bytes(n[..8].try_into().unwrap()), Ordering::Relaxed);
+    n
 }
 
 /// Iterates every user TCB mnthread owns (live and pooled).

@@ -2,7 +2,7 @@
 //!
 //! A suspended context is just a stack pointer: the switch pushes the
 //! callee-saved registers (rbp rbx r12-r15) and an 8-byte slot holding MXCSR
-//! (low 4 bytes) and the x87 control word (next 2 bytes), stores rsp, loads
+//! (low 4 bytes) and the x87 control word (next 2 bytes; the rest zero), stores rsp, loads
 //! the other context's rsp, sets `%fs` to that context's TCB, pops the same
 //! layout and returns into it. Everything else is caller-saved by the ABI.
 //!
@@ -27,9 +27,10 @@ global_asm!(
     "mnthread_switch_fsbase:",
     ".cfi_startproc",
     "push rbp", "push rbx", "push r12", "push r13", "push r14", "push r15",
-    "sub rsp, 8",
+    "push 0",
     "stmxcsr [rsp]",
     "fnstcw [rsp+4]",
+    "mov r8, [rsp]",
     "mov [rdi], rsp",
     "mov rsp, rsi",
     "wrfsbase rdx",
@@ -44,14 +45,20 @@ global_asm!(
     "mnthread_switch_nofs:",
     ".cfi_startproc",
     "push rbp", "push rbx", "push r12", "push r13", "push r14", "push r15",
-    "sub rsp, 8",
+    "push 0",
     "stmxcsr [rsp]",
     "fnstcw [rsp+4]",
+    "mov r8, [rsp]",
     "mov [rdi], rsp",
     "mov rsp, rsi",
     "2:",
+    // Loading MXCSR and the x87 control word is slow: skip it when the
+    // resumed context saved the values already in force (the usual case).
+    "cmp r8, [rsp]",
+    "je 3f",
     "ldmxcsr [rsp]",
     "fldcw [rsp+4]",
+    "3:",
     "add rsp, 8",
     "pop r15", "pop r14", "pop r13", "pop r12", "pop rbx", "pop rbp",
     "mov rax, rcx",

@@ -202,7 +202,7 @@ pub fn find_next(c: &Carrier, steal: bool) -> Option<*mut UThread> {
         }
     }
     loop {
-        if c.runnext_streak.get() < RUNNEXT_STREAK || c.runq.is_empty() {
+        if (c.runnext_streak.get() < RUNNEXT_STREAK || c.runq.is_empty()) && !c.runnext.load(Ordering::Relaxed).is_null() {
             let t = c.runnext.swap(core::ptr::null_mut(), Ordering::AcqRel);
             if !t.is_null() {
                 c.runnext_streak.set(c.runnext_streak.get() + 1);
