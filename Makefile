@@ -17,7 +17,7 @@ lib:
 $(LIB): lib
 
 rtest:
-	cargo test --release --lib
+	cargo test --release --lib -- --test-threads=1
 
 clippy:
 	cargo clippy --release -- -D warnings

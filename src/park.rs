@@ -39,6 +39,7 @@ pub fn park_user(c: &Carrier, t: *mut UThread, deadline: Option<u64>) {
     }
     if deadline.is_some() {
         t_ref.park_ticket.fetch_add(1, Ordering::Release);
+        sched::timer::done();
     }
 }
 

@@ -107,3 +107,310 @@ pub fn unpark<W: StateWord>(w: &W) -> bool {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn word(s: u32) -> AtomicU32 {
+        AtomicU32::new(s)
+    }
+
+    fn state(w: &AtomicU32) -> u32 {
+        w.load(Ordering::Relaxed)
+    }
+
+    #[test]
+    fn no_permit_on_a_fresh_thread() {
+        let w = word(RUNNING);
+        assert!(!take_permit(&w));
+        assert_eq!(state(&w), RUNNING);
+    }
+
+    #[test]
+    fn unpark_of_a_running_thread_leaves_one_permit() {
+        let w = word(RUNNING);
+        assert!(!unpark(&w));
+        assert_eq!(state(&w), NOTIFIED);
+        // Permits do not add up.
+        assert!(!unpark(&w));
+        assert_eq!(state(&w), NOTIFIED);
+        assert!(take_permit(&w));
+        assert_eq!(state(&w), RUNNING);
+        assert!(!take_permit(&w));
+    }
+
+    #[test]
+    fn begin_park_consumes_a_permit_instead_of_parking() {
+        let w = word(NOTIFIED);
+        assert!(!begin_park(&w));
+        assert_eq!(state(&w), RUNNING);
+        // The permit is gone: the next park really parks.
+        assert!(begin_park(&w));
+        assert_eq!(state(&w), PARKING);
+    }
+
+    #[test]
+    fn park_then_unpark_enqueues_once() {
+        let w = word(RUNNING);
+        assert!(begin_park(&w));
+        assert_eq!(state(&w), PARKING);
+        assert!(finish_park(&w));
+        assert_eq!(state(&w), PARKED);
+        assert!(unpark(&w), "unpark of a parked thread must enqueue it");
+        assert_eq!(state(&w), RUNNING);
+        // A second unpark (the thread is queued, not yet running) is a permit.
+        assert!(!unpark(&w));
+        assert_eq!(state(&w), NOTIFIED);
+    }
+
+    #[test]
+    fn unpark_while_parking_makes_finish_park_enqueue() {
+        let w = word(RUNNING);
+        assert!(begin_park(&w));
+        assert!(!unpark(&w), "the thread is still switching out: unpark must not enqueue");
+        assert_eq!(state(&w), NOTIFIED);
+        assert!(!finish_park(&w), "finish_park must report the wake-up");
+        assert_eq!(state(&w), RUNNING);
+    }
+
+    #[test]
+    fn two_unparks_while_parking_enqueue_once() {
+        let w = word(RUNNING);
+        assert!(begin_park(&w));
+        assert!(!unpark(&w));
+        assert!(!unpark(&w));
+        assert!(!finish_park(&w));
+        assert_eq!(state(&w), RUNNING);
+        assert!(!take_permit(&w), "both wake-ups were used by the one requeue");
+    }
+
+    #[test]
+    fn claim_parked_takes_only_a_parked_thread() {
+        for s in [RUNNING, NOTIFIED, PARKING] {
+            let w = word(s);
+            assert!(!claim_parked(&w));
+            assert_eq!(state(&w), s);
+        }
+        let w = word(PARKED);
+        assert!(claim_parked(&w));
+        assert_eq!(state(&w), RUNNING);
+        // The claimer runs it: a later unpark only leaves a permit.
+        assert!(!unpark(&w));
+        assert_eq!(state(&w), NOTIFIED);
+        assert!(!claim_parked(&w));
+    }
+
+    #[test]
+    fn claim_and_unpark_of_a_parked_thread_exclude_each_other() {
+        let w = word(PARKED);
+        assert!(unpark(&w));
+        assert!(!claim_parked(&w));
+    }
+}
+
+/// Loom models of the protocol: `RUSTFLAGS="--cfg loom" cargo test --release --lib loom`.
+///
+/// A park is modelled as the runtime runs it (`park::park_user`): the thread
+/// tries `take_permit`, then `begin_park`; if that says park, it switches
+/// out and the context that runs next *on the same carrier* calls
+/// `finish_park` — sequential on one kernel thread, so one loom thread
+/// here. "Making it runnable" is a Release increment of `queued`; the parked
+/// thread resumes only once `queued` says it was queued (Acquire), which
+/// stands for the run queue. A lost wake-up thus shows as a model that
+/// never ends (loom stops it at its branch limit and fails); a double
+/// enqueue shows as `queued` larger than the number of switch-outs.
+#[cfg(all(test, loom))]
+mod loom_tests {
+    use super::{begin_park, claim_parked, finish_park, take_permit, unpark, StateWord};
+    use super::{NOTIFIED, RUNNING};
+    use core::sync::atomic::Ordering;
+    use loom::cell::UnsafeCell;
+    use loom::sync::atomic::{AtomicU32, AtomicUsize};
+    use loom::sync::Arc;
+    use loom::thread;
+
+    impl StateWord for AtomicU32 {
+        fn load(&self, order: Ordering) -> u32 {
+            AtomicU32::load(self, order)
+        }
+        fn store(&self, v: u32, order: Ordering) {
+            AtomicU32::store(self, v, order)
+        }
+        fn compare_exchange(&self, current: u32, new: u32, success: Ordering, failure: Ordering) -> Result<u32, u32> {
+            AtomicU32::compare_exchange(self, current, new, success, failure)
+        }
+        fn compare_exchange_weak(
+            &self,
+            current: u32,
+            new: u32,
+            success: Ordering,
+            failure: Ordering,
+        ) -> Result<u32, u32> {
+            AtomicU32::compare_exchange_weak(self, current, new, success, failure)
+        }
+    }
+
+    fn model<F: Fn() + Sync + Send + 'static>(preemptions: usize, f: F) {
+        let mut b = loom::model::Builder::new();
+        b.preemption_bound = Some(preemptions);
+        b.check(f);
+    }
+
+    /// A thread and the run queue it is made runnable through.
+    struct Thread {
+        state: AtomicU32,
+        /// Times the thread was made runnable (by `unpark`, `finish_park`
+        /// or a hand-off claim).
+        queued: AtomicUsize,
+    }
+
+    impl Thread {
+        fn new() -> Arc<Thread> {
+            Arc::new(Thread { state: AtomicU32::new(RUNNING), queued: AtomicUsize::new(0) })
+        }
+
+        fn make_runnable(&self) {
+            self.queued.fetch_add(1, Ordering::Release);
+        }
+
+        /// A waker: `unpark`, enqueueing when told to.
+        fn wake(&self) {
+            if unpark(&self.state) {
+                self.make_runnable();
+            }
+        }
+
+        /// One park (as `park_user` without a deadline). `resumed` counts
+        /// the resumptions so far; returns whether the thread switched out.
+        fn park(&self, resumed: &mut usize) -> bool {
+            if take_permit(&self.state) || !begin_park(&self.state) {
+                return false;
+            }
+            // Switched out; the next context on this carrier finishes it.
+            if !finish_park(&self.state) {
+                self.make_runnable();
+            }
+            // Resumes only once it has been made runnable.
+            while self.queued.load(Ordering::Acquire) == *resumed {
+                thread::yield_now();
+            }
+            *resumed += 1;
+            true
+        }
+    }
+
+    /// One unpark racing with one park: the park returns (no lost wake-up)
+    /// with the waker's writes visible; the thread was made runnable exactly
+    /// once if it switched out and never if it did not (a permit stopped
+    /// it); nothing is left behind.
+    #[test]
+    fn loom_park_vs_one_unpark() {
+        model(3, || {
+            let t = Thread::new();
+            let msg = Arc::new(UnsafeCell::new(0u32));
+            let waker = {
+                let (t, msg) = (t.clone(), msg.clone());
+                thread::spawn(move || {
+                    // SAFETY: loom checks that no access races with this one.
+                    msg.with_mut(|p| unsafe { *p = 7 });
+                    t.wake();
+                })
+            };
+            let mut resumed = 0;
+            let switched = t.park(&mut resumed);
+            // The park returned because of the unpark: its writes are visible.
+            // SAFETY: loom checks the access is ordered after the write.
+            assert_eq!(msg.with(|p| unsafe { *p }), 7);
+            waker.join().unwrap();
+            assert_eq!(t.queued.load(Ordering::Relaxed), usize::from(switched));
+            assert_eq!(t.state.load(Ordering::Relaxed), RUNNING, "the one permit was used");
+        });
+    }
+
+    /// A thread that waits for two events (re-parking after spurious or
+    /// early returns, as every caller of park does) while two wakers each
+    /// post an event then unpark: it always finishes, and every switch-out
+    /// was made runnable exactly once. A permit may be left over (the
+    /// second wake-up after the thread was already queued).
+    #[test]
+    fn loom_wait_loop_vs_two_unparks() {
+        model(2, || {
+            let t = Thread::new();
+            let events = Arc::new(AtomicUsize::new(0));
+            let wakers: Vec<_> = (0..2)
+                .map(|_| {
+                    let (t, events) = (t.clone(), events.clone());
+                    thread::spawn(move || {
+                        events.fetch_add(1, Ordering::Release);
+                        t.wake();
+                    })
+                })
+                .collect();
+            let mut resumed = 0;
+            let mut switches = 0;
+            while events.load(Ordering::Acquire) < 2 {
+                switches += usize::from(t.park(&mut resumed));
+            }
+            for w in wakers {
+                w.join().unwrap();
+            }
+            assert_eq!(t.queued.load(Ordering::Relaxed), switches, "a park was enqueued twice");
+            let s = t.state.load(Ordering::Relaxed);
+            assert!(s == RUNNING || s == NOTIFIED, "state {s} after the waits");
+        });
+    }
+
+    /// One park racing with two unparks, without the wait loop: at most one
+    /// of the three sides enqueues, exactly one if the thread switched out.
+    #[test]
+    fn loom_park_vs_two_unparks() {
+        model(3, || {
+            let t = Thread::new();
+            let wakers: Vec<_> = (0..2)
+                .map(|_| {
+                    let t = t.clone();
+                    thread::spawn(move || t.wake())
+                })
+                .collect();
+            let mut resumed = 0;
+            let switched = t.park(&mut resumed);
+            for w in wakers {
+                w.join().unwrap();
+            }
+            assert_eq!(t.queued.load(Ordering::Relaxed), usize::from(switched));
+            let s = t.state.load(Ordering::Relaxed);
+            assert!(s == RUNNING || s == NOTIFIED, "state {s}");
+        });
+    }
+
+    /// The join hand-off (`lifecycle::exit_current`): the exiting thread
+    /// claims its parked joiner to run it directly, or else wakes it later
+    /// (`finish_exit` -> unpark), racing with an unrelated unpark. Exactly
+    /// one of claim, unpark and finish_park makes the joiner runnable.
+    #[test]
+    fn loom_claim_parked_vs_unpark() {
+        model(3, || {
+            let t = Thread::new();
+            let exiting = {
+                let t = t.clone();
+                thread::spawn(move || {
+                    if claim_parked(&t.state) {
+                        t.make_runnable();
+                    } else {
+                        t.wake();
+                    }
+                })
+            };
+            let other = {
+                let t = t.clone();
+                thread::spawn(move || t.wake())
+            };
+            let mut resumed = 0;
+            let switched = t.park(&mut resumed);
+            exiting.join().unwrap();
+            other.join().unwrap();
+            assert_eq!(t.queued.load(Ordering::Relaxed), usize::from(switched));
+        });
+    }
+}

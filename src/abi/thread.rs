@@ -15,7 +15,7 @@ fn desc(t: libc::pthread_t) -> *mut UThread {
 }
 
 fn live(t: libc::pthread_t) -> Option<&'static mut UThread> {
-    if t == 0 {
+    if !crate::thread::SLAB.plausible(desc(t)) {
         return None;
     }
     // SAFETY: a pthread_t is a descriptor pointer from this library; they are

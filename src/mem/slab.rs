@@ -19,6 +19,9 @@ pub struct Slab<T> {
     /// Chunk base addresses, in order; `chunks_len` of them are published.
     chunks: [AtomicPtr<T>; MAX_CHUNKS],
     chunks_len: AtomicUsize,
+    /// Lowest chunk address and highest chunk end, for a cheap validity test.
+    low: AtomicUsize,
+    high: AtomicUsize,
     /// Objects handed out from the newest chunk.
     carve: Locked<Carve>,
 }
@@ -41,6 +44,8 @@ impl<T> Slab<T> {
         Slab {
             chunks: [const { AtomicPtr::new(core::ptr::null_mut()) }; MAX_CHUNKS],
             chunks_len: AtomicUsize::new(0),
+            low: AtomicUsize::new(usize::MAX),
+            high: AtomicUsize::new(0),
             carve: Locked::new(Carve { next: 0, left: 0 }),
         }
     }
@@ -61,6 +66,8 @@ impl<T> Slab<T> {
                     return None;
                 }
                 self.chunks[n].store(base as *mut T, Ordering::Relaxed);
+                self.low.fetch_min(base as usize, Ordering::Relaxed);
+                self.high.fetch_max(base as usize + CHUNK_BYTES, Ordering::Relaxed);
                 c.next = base as usize;
                 c.left = Self::PER_CHUNK;
                 self.chunks_len.store(n + 1, Ordering::Release);
@@ -70,6 +77,17 @@ impl<T> Slab<T> {
             c.left -= 1;
             Some(p)
         })
+    }
+
+    /// Whether `p` may be an object of this slab: inside the span of its
+    /// chunks and aligned for `T`. Rejects null, small integers and most
+    /// stray pointers without a lookup (a pointer into a gap between chunks
+    /// of the span can still pass).
+    pub fn plausible(&self, p: *const T) -> bool {
+        let a = p as usize;
+        a >= self.low.load(Ordering::Relaxed)
+            && a + core::mem::size_of::<T>() <= self.high.load(Ordering::Relaxed)
+            && a % core::mem::align_of::<T>() == 0
     }
 
     /// Visits every object handed out so far (and possibly some zeroed ones

@@ -5,12 +5,14 @@
 //! deadline passes, a carrier unparks the thread only if its ticket is
 //! unchanged — a thread bumps its ticket when it returns from the park, so an
 //! entry for an earlier park fires as a no-op instead of a stray wake-up.
-//! Entries are not removed on early wake-ups; they fall out when due.
+//! Entries are not removed on early wake-ups; they fall out when due, or
+//! when stale entries outnumber live parks two to one and `add` sweeps them
+//! (so a thread that keeps waking early cannot grow the heap without bound).
 //!
 //! `EARLIEST` mirrors the smallest deadline so that carriers can skip the
 //! lock (and the clock read) when nothing is due; idle carriers sleep until it.
 
-use core::sync::atomic::{AtomicU64, Ordering};
+use core::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 
 use alloc_heap::Heap;
 
@@ -67,15 +69,34 @@ mod alloc_heap {
         pub fn peek(&self) -> Option<u64> {
             self.items.first().map(|e| e.0)
         }
+
+        /// Keeps only the entries `keep` accepts, restoring heap order.
+        pub fn retain(&mut self, keep: impl Fn(&(u64, usize, u64)) -> bool) {
+            let old = core::mem::take(&mut self.items);
+            for e in old.into_iter().filter(|e| keep(e)) {
+                self.push(e);
+            }
+        }
     }
 }
 
 static HEAP: Locked<Heap> = Locked::new(Heap { items: Vec::new() });
 static EARLIEST: AtomicU64 = AtomicU64::new(u64::MAX);
+/// Parks with a deadline in progress (`add` .. `done`).
+static ACTIVE: AtomicUsize = AtomicUsize::new(0);
+
+fn is_live(e: &(u64, usize, u64)) -> bool {
+    // SAFETY: descriptors are type-stable (slab).
+    unsafe { (*(e.1 as *const UThread)).park_ticket.load(Ordering::Acquire) == e.2 }
+}
 
 /// Files a deadline for `t`'s current park.
 pub fn add(deadline: u64, t: *mut UThread, ticket: u64) {
+    let active = ACTIVE.fetch_add(1, Ordering::Relaxed) + 1;
     let earlier = HEAP.with(|h| {
+        if h.items.len() > 64 && h.items.len() > 2 * active {
+            h.retain(is_live);
+        }
         h.push((deadline, t as usize, ticket));
         let e = h.peek().unwrap_or(u64::MAX);
         let was = EARLIEST.swap(e, Ordering::AcqRel);
@@ -86,6 +107,11 @@ pub fn add(deadline: u64, t: *mut UThread, ticket: u64) {
         // to sleep until the new one.
         super::idle::wake_one_for_timer();
     }
+}
+
+/// The park filed with `add` has ended (its ticket was bumped).
+pub fn done() {
+    ACTIVE.fetch_sub(1, Ordering::Relaxed);
 }
 
 /// The earliest pending deadline (`u64::MAX` when none).
@@ -121,13 +147,30 @@ pub fn fire_due() -> usize {
     });
     for &(t, ticket) in &due[..n] {
         let t = t as *mut UThread;
-        // SAFETY: descriptors are type-stable (slab), so reading a stale one
-        // is harmless; the ticket check drops entries of finished parks.
-        unsafe {
-            if (*t).park_ticket.load(Ordering::Acquire) == ticket {
-                crate::park::unpark(t);
-            }
+        // The ticket check drops entries of finished parks.
+        if is_live(&(0, t as usize, ticket)) {
+            crate::park::unpark(t);
         }
     }
     n
+}
+
+#[cfg(test)]
+mod tests {
+    use super::alloc_heap::Heap;
+
+    #[test]
+    fn heap_pops_in_deadline_order_and_retain_keeps_order() {
+        let mut h = Heap { items: Vec::new() };
+        for (i, d) in [50u64, 10, 40, 30, 20, 60, 0].iter().enumerate() {
+            h.push((*d, i, 0));
+        }
+        h.retain(|e| e.0 != 40);
+        let mut out = Vec::new();
+        while let Some(e) = h.pop() {
+            out.push(e.0);
+        }
+        assert_eq!(out, vec![0, 10, 20, 30, 50, 60]);
+        assert_eq!(h.peek(), None);
+    }
 }
