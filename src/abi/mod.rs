@@ -5,6 +5,7 @@
 
 pub mod attr;
 pub mod dl;
+pub mod fork;
 pub mod ext;
 pub mod key;
 pub mod once;
