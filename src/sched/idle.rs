@@ -3,6 +3,9 @@
 //! Protocol (no lost wake-ups). A carrier that found nothing:
 //! 1. spins for a short while (`SPIN_ROUNDS`), counted in `SPINNING`, so a
 //!    burst of hand-offs does not pay a futex wake-up each;
+//!    It does not sleep while another carrier holds a thread in `runnext`:
+//!    if that carrier is stuck (a long computation or a blocking call), the
+//!    next spin round takes the thread from it;
 //! 2. registers in `SLEEPERS` (count in `SLEEPING`), then — after a SeqCst
 //!    fence — looks for work once more, and only then futex-waits (until
 //!    the earliest timer deadline, if any).
@@ -97,6 +100,12 @@ pub fn find_work(c: &'static Carrier) -> *mut UThread {
                 notify();
             }
             return t;
+        }
+        // A thread waiting in another carrier's `runnext` is either run by
+        // that carrier soon, or taken from it by the next round's stuck
+        // check: keep looking rather than sleep on it.
+        if carriers().iter().any(|v| v.id != c.id && !v.runnext.load(Ordering::Relaxed).is_null()) {
+            continue;
         }
         sleep(c);
     }

@@ -1,0 +1,37 @@
+// A new thread runs while its creator keeps computing (on a machine with
+// more than one CPU), even when the other carriers were asleep: the idle
+// carrier woken for it takes it from the busy creator's carrier.
+// Also after the creator sat in a blocking call the runtime cannot see.
+#include "common.h"
+#include <stdatomic.h>
+
+static atomic_int ran;
+
+static void *mark(void *arg) {
+    atomic_store(&ran, 1);
+    return arg;
+}
+
+static void compute_until_ran(void) {
+    volatile unsigned long x = 0;
+    while (!atomic_load(&ran))
+        x++;
+}
+
+int main(void) {
+    if (sysconf(_SC_NPROCESSORS_ONLN) < 2) {
+        printf("creator_computes: needs 2 CPUs, skipped\n");
+        return 0;
+    }
+    for (int round = 0; round < 20; round++) {
+        atomic_store(&ran, 0);
+        if (round % 4 == 0)
+            usleep(20000); /* let idle carriers fall asleep */
+        pthread_t t;
+        CHECK_EQ(pthread_create(&t, NULL, mark, NULL), 0);
+        compute_until_ran();
+        CHECK_EQ(pthread_join(t, NULL), 0);
+    }
+    printf("creator_computes OK\n");
+    return 0;
+}
