@@ -148,6 +148,7 @@ pub fn start() {
             }
         }
         crate::overflow::install();
+        sched::stats::init();
         STARTED.store(true, Ordering::Release);
         // SAFETY: MAIN is a valid descriptor.
         arch::thread_pointer() == unsafe { (*main).ctx.tp }

@@ -87,7 +87,7 @@ impl<T> Slab<T> {
         let a = p as usize;
         a >= self.low.load(Ordering::Relaxed)
             && a + core::mem::size_of::<T>() <= self.high.load(Ordering::Relaxed)
-            && a % core::mem::align_of::<T>() == 0
+            && a.is_multiple_of(core::mem::align_of::<T>())
     }
 
     /// Visits every object handed out so far (and possibly some zeroed ones

@@ -112,6 +112,7 @@ pub fn find_work(c: &'static Carrier) -> *mut UThread {
 }
 
 fn sleep(c: &Carrier) {
+    c.sleeps.set(c.sleeps.get() + 1);
     c.sleep_word.store(0, Ordering::Relaxed);
     SLEEPERS.with(|s| s.push(c.id));
     SLEEPING.fetch_add(1, Ordering::Relaxed);

@@ -28,10 +28,11 @@
 pub mod global;
 pub mod idle;
 pub mod runq;
+pub mod stats;
 pub mod timer;
 
 use core::cell::{Cell, UnsafeCell};
-use core::sync::atomic::{AtomicPtr, AtomicU32, AtomicUsize, Ordering};
+use core::sync::atomic::{AtomicPtr, AtomicU32, AtomicU64, AtomicUsize, Ordering};
 
 use crate::arch;
 use crate::arch::switch::switch_to;
@@ -64,7 +65,11 @@ pub struct Carrier {
     /// the owner rewrites `current`/`runnext` on every switch.
     pub runq: CachePadded<LocalQueue>,
     /// Counts switches (thieves read it to see whether we are stuck).
-    pub ticks: AtomicU32,
+    /// Written only by the owner (load + store, no locked RMW).
+    pub ticks: AtomicU64,
+    /// Owner-only statistics (MNTHREAD_STATS).
+    pub steals: Cell<u64>,
+    pub sleeps: Cell<u64>,
     /// Owner-only counters.
     schedule_count: Cell<u32>,
     runnext_streak: Cell<u32>,
@@ -98,7 +103,9 @@ pub fn create_carriers(n: usize) -> &'static [Carrier] {
             current: AtomicPtr::new(core::ptr::null_mut()),
             runnext: AtomicPtr::new(core::ptr::null_mut()),
             runq: CachePadded::new(LocalQueue::new()),
-            ticks: AtomicU32::new(0),
+            ticks: AtomicU64::new(0),
+            steals: Cell::new(0),
+            sleeps: Cell::new(0),
             schedule_count: Cell::new(0),
             runnext_streak: Cell::new(0),
             sleep_word: AtomicU32::new(0),
@@ -237,6 +244,7 @@ fn steal_work(c: &Carrier) -> Option<*mut UThread> {
             continue;
         }
         if let Some(t) = v.runq.steal_into(&c.runq) {
+            c.steals.set(c.steals.get() + 1);
             return Some(t);
         }
     }
@@ -245,11 +253,12 @@ fn steal_work(c: &Carrier) -> Option<*mut UThread> {
 
 /// Takes `runnext` from a carrier whose tick count is still `seen` (it has
 /// not switched for a whole spin round).
-fn steal_stuck_runnext(c: &Carrier, seen: &[u32]) -> Option<*mut UThread> {
+fn steal_stuck_runnext(c: &Carrier, seen: &[u64]) -> Option<*mut UThread> {
     for (v, &ticks) in carriers().iter().zip(seen) {
         if v.id != c.id && v.ticks.load(Ordering::Acquire) == ticks {
             let t = v.runnext.swap(core::ptr::null_mut(), Ordering::AcqRel);
             if !t.is_null() {
+                c.steals.set(c.steals.get() + 1);
                 return Some(t);
             }
         }
@@ -266,7 +275,7 @@ fn steal_stuck_runnext(c: &Carrier, seen: &[u32]) -> Option<*mut UThread> {
 #[inline]
 pub unsafe fn switch_thread(c: &Carrier, cur: *mut UThread, next: *mut UThread, what: usize) {
     c.current.store(next, Ordering::Relaxed);
-    c.ticks.fetch_add(1, Ordering::Relaxed);
+    bump_ticks(c);
     // SAFETY: per the contract; `ctx` is the first field of UThread.
     let h = unsafe { switch_to(&mut (*cur).ctx.sp, (*next).ctx.sp, (*next).ctx.tp, cur as usize | what) };
     finish(h);
@@ -310,7 +319,7 @@ pub fn idle_loop(c: &'static Carrier) -> ! {
     loop {
         let next = idle::find_work(c);
         c.current.store(next, Ordering::Relaxed);
-        c.ticks.fetch_add(1, Ordering::Relaxed);
+        bump_ticks(c);
         // SAFETY: `next` is runnable and ours; the idle context is saved in
         // `c.idle` and only this carrier resumes it.
         let h = unsafe {
@@ -322,11 +331,16 @@ pub fn idle_loop(c: &'static Carrier) -> ! {
     }
 }
 
-pub(crate) fn snapshot_ticks(out: &mut Vec<u32>) {
+#[inline(always)]
+fn bump_ticks(c: &Carrier) {
+    c.ticks.store(c.ticks.load(Ordering::Relaxed).wrapping_add(1), Ordering::Relaxed);
+}
+
+pub(crate) fn snapshot_ticks(out: &mut Vec<u64>) {
     out.clear();
     out.extend(carriers().iter().map(|v| v.ticks.load(Ordering::Acquire)));
 }
 
-pub(crate) fn steal_stuck(c: &Carrier, seen: &[u32]) -> Option<*mut UThread> {
+pub(crate) fn steal_stuck(c: &Carrier, seen: &[u64]) -> Option<*mut UThread> {
     steal_stuck_runnext(c, seen)
 }

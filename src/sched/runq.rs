@@ -464,10 +464,21 @@ mod loom_tests {
         Arc::new(Shared(Q::empty()))
     }
 
-    fn model<F: Fn() + Sync + Send + 'static>(preemptions: usize, f: F) {
+    /// Explores every execution of `f` with at most `preemptions` forced
+    /// thread switches (None: all executions; set here, not by
+    /// `LOOM_MAX_PREEMPTIONS`), and tells how many there were (seen with
+    /// `--nocapture`).
+    fn model<F: Fn() + Sync + Send + 'static>(preemptions: Option<usize>, f: F) {
+        use std::sync::atomic::{AtomicUsize, Ordering};
+        let runs = std::sync::Arc::new(AtomicUsize::new(0));
         let mut b = loom::model::Builder::new();
-        b.preemption_bound = Some(preemptions);
-        b.check(f);
+        b.preemption_bound = preemptions;
+        let counted = runs.clone();
+        b.check(move || {
+            counted.fetch_add(1, Ordering::Relaxed);
+            f()
+        });
+        eprintln!("{} executions (preemption bound {preemptions:?})", runs.load(Ordering::Relaxed));
     }
 
     fn drain(q: &Q) -> Vec<usize> {
@@ -496,7 +507,7 @@ mod loom_tests {
     /// The owner pushes (the ring wraps) and pops while a thief steals.
     #[test]
     fn loom_owner_push_pop_vs_thief() {
-        model(3, || {
+        model(None, || {
             let q = ring();
             for i in 1..=2 {
                 q.0.push_with(item(i), |_| unreachable!());
@@ -520,28 +531,30 @@ mod loom_tests {
     /// `head` for half the ring) while a thief's steal CASes `head` too.
     #[test]
     fn loom_overflow_vs_thief() {
-        model(3, || {
+        model(Some(5), || {
             let q = ring();
             for i in 1..=4 {
                 q.0.push_with(item(i), |_| unreachable!());
             }
             let t = thief(q.clone(), ring());
             let mut spilled = Vec::new();
-            q.0.push_with(item(5), |p| spilled.push(id(p)));
+            for i in 5..=7 {
+                q.0.push_with(item(i), |p| spilled.push(id(p)));
+            }
             // Overflow moves the oldest, in order, and the new one last.
             assert_increasing(&spilled);
             let mut owner = drain(&q.0);
             assert_increasing(&owner);
             owner.extend(spilled);
             owner.extend(t.join().unwrap());
-            assert_exactly_once(owner, 5);
+            assert_exactly_once(owner, 7);
         });
     }
 
     /// Two thieves race for the same ring while its owner pops.
     #[test]
     fn loom_two_thieves_and_owner() {
-        model(2, || {
+        model(Some(4), || {
             let q = ring();
             for i in 1..=4 {
                 q.0.push_with(item(i), |_| unreachable!());
@@ -561,7 +574,7 @@ mod loom_tests {
     /// draining), and the owner keeps pushing.
     #[test]
     fn loom_steal_from_a_thief() {
-        model(2, || {
+        model(Some(3), || {
             let q = ring();
             for i in 1..=3 {
                 q.0.push_with(item(i), |_| unreachable!());
