@@ -6,6 +6,7 @@
 //!   RUNNING --begin_park--> PARKING --(switched out; finish_park)--> PARKED
 //!   PARKING --unpark--> NOTIFIED            (finish_park sees it: requeue)
 //!   PARKED  --unpark--> RUNNING             (unpark's caller enqueues)
+//!   NOTIFIED --unpark--> NOTIFIED           (still written: see below)
 //! ```
 //!
 //! The thread itself moves RUNNING->PARKING; the context that runs after it
@@ -14,6 +15,18 @@
 //! `finish_park` (returning false) or `unpark` (returning true) tells its
 //! caller to make the thread runnable — never both, never neither when an
 //! unpark happened.
+//!
+//! Every transition is a read-modify-write, including the ones that look
+//! like no-ops, and a permit is consumed by one RMW. A waker writes its
+//! condition, then unparks; the woken thread consumes the permit, then
+//! re-checks the condition. If an unpark that finds a permit already there
+//! only *read* it (or the consumer cleared it with a plain store), nothing
+//! would order the consumer's re-check after that waker's write: the thread
+//! could read the old condition, find no permit and park for good (a lost
+//! wake-up, store-buffering shaped: possible on x86). With RMWs throughout,
+//! the waker's write to the word is either read by the consumer (Acquire:
+//! it sees the condition) or comes after the consumption (a new permit).
+//! The loom models at the bottom check this.
 
 use core::sync::atomic::{AtomicU32, Ordering};
 
@@ -24,20 +37,16 @@ use core::sync::atomic::{AtomicU32, Ordering};
 /// itself under `cfg(loom)` would not do: the callers hold a `core` atomic.
 pub trait StateWord {
     fn load(&self, order: Ordering) -> u32;
-    fn store(&self, v: u32, order: Ordering);
     fn compare_exchange(&self, current: u32, new: u32, success: Ordering, failure: Ordering) -> Result<u32, u32>;
     fn compare_exchange_weak(&self, current: u32, new: u32, success: Ordering, failure: Ordering)
         -> Result<u32, u32>;
+    fn swap(&self, v: u32, order: Ordering) -> u32;
 }
 
 impl StateWord for AtomicU32 {
     #[inline]
     fn load(&self, order: Ordering) -> u32 {
         AtomicU32::load(self, order)
-    }
-    #[inline]
-    fn store(&self, v: u32, order: Ordering) {
-        AtomicU32::store(self, v, order)
     }
     #[inline]
     fn compare_exchange(&self, current: u32, new: u32, success: Ordering, failure: Ordering) -> Result<u32, u32> {
@@ -47,6 +56,10 @@ impl StateWord for AtomicU32 {
     fn compare_exchange_weak(&self, current: u32, new: u32, success: Ordering, failure: Ordering)
         -> Result<u32, u32> {
         AtomicU32::compare_exchange_weak(self, current, new, success, failure)
+    }
+    #[inline]
+    fn swap(&self, v: u32, order: Ordering) -> u32 {
+        AtomicU32::swap(self, v, order)
     }
 }
 
@@ -68,7 +81,9 @@ pub fn begin_park<W: StateWord>(w: &W) -> bool {
     if w.compare_exchange(RUNNING, PARKING, Ordering::AcqRel, Ordering::Acquire).is_ok() {
         return true;
     }
-    w.store(RUNNING, Ordering::Relaxed);
+    // It is NOTIFIED (only unparks run meanwhile, and keep it so): consume
+    // the permit with an RMW that acquires every unpark it stands for.
+    w.swap(RUNNING, Ordering::Acquire);
     false
 }
 
@@ -79,7 +94,9 @@ pub fn finish_park<W: StateWord>(w: &W) -> bool {
     if w.compare_exchange(PARKING, PARKED, Ordering::AcqRel, Ordering::Acquire).is_ok() {
         return true;
     }
-    w.store(RUNNING, Ordering::Relaxed);
+    // It is NOTIFIED (only unparks run meanwhile, and keep it so): consume
+    // the permit with an RMW that acquires every unpark it stands for.
+    w.swap(RUNNING, Ordering::Acquire);
     false
 }
 
@@ -97,8 +114,9 @@ pub fn unpark<W: StateWord>(w: &W) -> bool {
     let mut s = w.load(Ordering::Acquire);
     loop {
         let (to, enqueue) = match s {
-            NOTIFIED => return false,
             PARKED => (RUNNING, true),
+            // RUNNING or PARKING: leave a permit. NOTIFIED: rewrite it, so
+            // that whoever consumes it acquires this unpark too.
             _ => (NOTIFIED, false),
         };
         match w.compare_exchange_weak(s, to, Ordering::AcqRel, Ordering::Acquire) {
@@ -234,9 +252,6 @@ mod loom_tests {
         fn load(&self, order: Ordering) -> u32 {
             AtomicU32::load(self, order)
         }
-        fn store(&self, v: u32, order: Ordering) {
-            AtomicU32::store(self, v, order)
-        }
         fn compare_exchange(&self, current: u32, new: u32, success: Ordering, failure: Ordering) -> Result<u32, u32> {
             AtomicU32::compare_exchange(self, current, new, success, failure)
         }
@@ -249,12 +264,26 @@ mod loom_tests {
         ) -> Result<u32, u32> {
             AtomicU32::compare_exchange_weak(self, current, new, success, failure)
         }
+        fn swap(&self, v: u32, order: Ordering) -> u32 {
+            AtomicU32::swap(self, v, order)
+        }
     }
 
-    fn model<F: Fn() + Sync + Send + 'static>(preemptions: usize, f: F) {
+    /// Explores every execution of `f` with at most `preemptions` forced
+    /// thread switches (None: all executions; set here, not by
+    /// `LOOM_MAX_PREEMPTIONS`), and tells how many there were (seen with
+    /// `--nocapture`).
+    fn model<F: Fn() + Sync + Send + 'static>(preemptions: Option<usize>, f: F) {
+        use std::sync::atomic::{AtomicUsize, Ordering};
+        let runs = std::sync::Arc::new(AtomicUsize::new(0));
         let mut b = loom::model::Builder::new();
-        b.preemption_bound = Some(preemptions);
-        b.check(f);
+        b.preemption_bound = preemptions;
+        let counted = runs.clone();
+        b.check(move || {
+            counted.fetch_add(1, Ordering::Relaxed);
+            f()
+        });
+        eprintln!("{} executions (preemption bound {preemptions:?})", runs.load(Ordering::Relaxed));
     }
 
     /// A thread and the run queue it is made runnable through.
@@ -306,7 +335,7 @@ mod loom_tests {
     /// it); nothing is left behind.
     #[test]
     fn loom_park_vs_one_unpark() {
-        model(3, || {
+        model(None, || {
             let t = Thread::new();
             let msg = Arc::new(UnsafeCell::new(0u32));
             let waker = {
@@ -335,7 +364,7 @@ mod loom_tests {
     /// second wake-up after the thread was already queued).
     #[test]
     fn loom_wait_loop_vs_two_unparks() {
-        model(2, || {
+        model(Some(3), || {
             let t = Thread::new();
             let events = Arc::new(AtomicUsize::new(0));
             let wakers: Vec<_> = (0..2)
@@ -361,11 +390,46 @@ mod loom_tests {
         });
     }
 
+    /// The smallest lost wake-up: a permit is pending (an earlier waker
+    /// posted event 1 and unparked); the thread consumes it in `begin_park`
+    /// (or a `finish_park` that found it) and re-checks its condition while
+    /// a second waker posts event 2 and unparks. Either the thread sees
+    /// event 2, or a permit is left so that its next park returns at once.
+    /// Anything else parks it for good with event 2 unseen.
+    #[test]
+    fn loom_consumed_permit_vs_second_unpark() {
+        for via_finish_park in [false, true] {
+            model(None, move || {
+                let t = Thread::new();
+                let events = Arc::new(AtomicUsize::new(1));
+                let (before, consume): (u32, fn(&AtomicU32) -> bool) =
+                    if via_finish_park { (super::PARKING, finish_park) } else { (RUNNING, begin_park) };
+                // begin_park/finish_park find NOTIFIED: an unpark came first.
+                t.state.store(before, Ordering::Relaxed);
+                t.wake();
+                let waker = {
+                    let (t, events) = (t.clone(), events.clone());
+                    thread::spawn(move || {
+                        events.fetch_add(1, Ordering::Release);
+                        t.wake();
+                    })
+                };
+                assert!(!consume(&t.state), "a pending permit must be consumed");
+                let seen = events.load(Ordering::Acquire);
+                waker.join().unwrap();
+                assert_eq!(t.queued.load(Ordering::Relaxed), 0);
+                if seen < 2 {
+                    assert_eq!(t.state.load(Ordering::Relaxed), NOTIFIED, "wake-up lost: event 2 unseen, no permit");
+                }
+            });
+        }
+    }
+
     /// One park racing with two unparks, without the wait loop: at most one
     /// of the three sides enqueues, exactly one if the thread switched out.
     #[test]
     fn loom_park_vs_two_unparks() {
-        model(3, || {
+        model(Some(4), || {
             let t = Thread::new();
             let wakers: Vec<_> = (0..2)
                 .map(|_| {
@@ -390,7 +454,7 @@ mod loom_tests {
     /// one of claim, unpark and finish_park makes the joiner runnable.
     #[test]
     fn loom_claim_parked_vs_unpark() {
-        model(3, || {
+        model(Some(4), || {
             let t = Thread::new();
             let exiting = {
                 let t = t.clone();

@@ -75,7 +75,7 @@ fn work_visible() -> bool {
 pub fn find_work(c: &'static Carrier) -> *mut UThread {
     let mut seen = Vec::with_capacity(carriers().len());
     loop {
-        if let Some(t) = find_next(c, true) {
+        if let Some(t) = find_next(c) {
             return t;
         }
         SPINNING.fetch_add(1, Ordering::SeqCst);
@@ -85,7 +85,7 @@ pub fn find_work(c: &'static Carrier) -> *mut UThread {
             for _ in 0..SPIN_PAUSES {
                 core::hint::spin_loop();
             }
-            found = find_next(c, true);
+            found = find_next(c);
             if found.is_some() {
                 break;
             }

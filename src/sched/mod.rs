@@ -10,9 +10,10 @@
 //! queue (so it cannot starve); `runnext` (the thread most recently woken
 //! or created here: a hand-off runs next, on a warm cache) unless it has
 //! won 32 times in a row; the local ring; the global queue; due timers;
-//! and — when parking, not when yielding — stealing half of another
-//! carrier's ring. Thieves leave `runnext` alone except from a carrier that
-//! has not switched during a whole spin round (it is stuck in a long run).
+//! and stealing half of another carrier's ring (also when yielding: a
+//! yielder must not starve threads queued behind a carrier stuck in a long
+//! call). Thieves leave `runnext` alone except from a carrier that has not
+//! switched during a whole spin round (it is stuck in a long run).
 //!
 //! The switch protocol: a thread that stops running cannot publish itself
 //! (to a queue, a wait list, the reaper) before its registers are saved, or
@@ -200,7 +201,7 @@ fn take_global(c: &Carrier) -> Option<*mut UThread> {
 }
 
 /// Next thread to run on `c`, without sleeping (see module docs).
-pub fn find_next(c: &Carrier, steal: bool) -> Option<*mut UThread> {
+pub fn find_next(c: &Carrier) -> Option<*mut UThread> {
     let n = c.schedule_count.get().wrapping_add(1);
     c.schedule_count.set(n);
     if n.is_multiple_of(61) {
@@ -228,10 +229,7 @@ pub fn find_next(c: &Carrier, steal: bool) -> Option<*mut UThread> {
         }
         break;
     }
-    if steal {
-        return steal_work(c);
-    }
-    None
+    steal_work(c)
 }
 
 fn steal_work(c: &Carrier) -> Option<*mut UThread> {
@@ -286,7 +284,7 @@ pub unsafe fn switch_thread(c: &Carrier, cur: *mut UThread, next: *mut UThread, 
 /// # Safety
 /// As `switch_thread`.
 pub unsafe fn switch_away(c: &Carrier, cur: *mut UThread, what: usize) {
-    match find_next(c, true) {
+    match find_next(c) {
         // SAFETY: forwarded.
         Some(next) => unsafe { switch_thread(c, cur, next, what) },
         None => {
@@ -306,7 +304,7 @@ pub unsafe fn switch_away(c: &Carrier, cur: *mut UThread, what: usize) {
 /// Returns false if the caller is not a user thread on a carrier.
 pub fn yield_now() -> bool {
     let Some((c, cur)) = current_user() else { return false };
-    if let Some(next) = find_next(c, false) {
+    if let Some(next) = find_next(c) {
         // SAFETY: `cur` runs on `c`; `next` was just taken from a queue.
         unsafe { switch_thread(c, cur, next, H_YIELD) };
     }

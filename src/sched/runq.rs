@@ -574,7 +574,7 @@ mod loom_tests {
     /// draining), and the owner keeps pushing.
     #[test]
     fn loom_steal_from_a_thief() {
-        model(Some(3), || {
+        model(Some(4), || {
             let q = ring();
             for i in 1..=3 {
                 q.0.push_with(item(i), |_| unreachable!());
