@@ -30,6 +30,8 @@ pub mod arch;
 pub mod foreign;
 pub mod key;
 pub mod lifecycle;
+#[cfg(all(test, loom))]
+mod loom_model;
 pub mod lot;
 pub mod mem;
 pub mod overflow;

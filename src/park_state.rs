@@ -269,22 +269,7 @@ mod loom_tests {
         }
     }
 
-    /// Explores every execution of `f` with at most `preemptions` forced
-    /// thread switches (None: all executions; set here, not by
-    /// `LOOM_MAX_PREEMPTIONS`), and tells how many there were (seen with
-    /// `--nocapture`).
-    fn model<F: Fn() + Sync + Send + 'static>(preemptions: Option<usize>, f: F) {
-        use std::sync::atomic::{AtomicUsize, Ordering};
-        let runs = std::sync::Arc::new(AtomicUsize::new(0));
-        let mut b = loom::model::Builder::new();
-        b.preemption_bound = preemptions;
-        let counted = runs.clone();
-        b.check(move || {
-            counted.fetch_add(1, Ordering::Relaxed);
-            f()
-        });
-        eprintln!("{} executions (preemption bound {preemptions:?})", runs.load(Ordering::Relaxed));
-    }
+    use crate::loom_model::model;
 
     /// A thread and the run queue it is made runnable through.
     struct Thread {

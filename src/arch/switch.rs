@@ -17,6 +17,23 @@
 
 use core::arch::global_asm;
 
+/// The first half of both switch variants: push the callee-saved registers
+/// and the FP control slot (zeroed, then MXCSR and x87 CW; also kept in r8
+/// to compare on the other side), save rsp through rdi, load rsi.
+macro_rules! save_and_leave {
+    () => {
+        concat!(
+            "push rbp\n", "push rbx\n", "push r12\n", "push r13\n", "push r14\n", "push r15\n",
+            "push 0\n",
+            "stmxcsr [rsp]\n",
+            "fnstcw [rsp+4]\n",
+            "mov r8, [rsp]\n",
+            "mov [rdi], rsp\n",
+            "mov rsp, rsi\n",
+        )
+    };
+}
+
 global_asm!(
     ".text",
     ".globl mnthread_switch_fsbase",
@@ -26,13 +43,7 @@ global_asm!(
     // rdx = %fs base to install, rcx = value to hand over.
     "mnthread_switch_fsbase:",
     ".cfi_startproc",
-    "push rbp", "push rbx", "push r12", "push r13", "push r14", "push r15",
-    "push 0",
-    "stmxcsr [rsp]",
-    "fnstcw [rsp+4]",
-    "mov r8, [rsp]",
-    "mov [rdi], rsp",
-    "mov rsp, rsi",
+    save_and_leave!(),
     "wrfsbase rdx",
     "jmp 2f",
     ".cfi_endproc",
@@ -44,13 +55,7 @@ global_asm!(
     // Same registers; `%fs` was already set by the caller (arch_prctl path).
     "mnthread_switch_nofs:",
     ".cfi_startproc",
-    "push rbp", "push rbx", "push r12", "push r13", "push r14", "push r15",
-    "push 0",
-    "stmxcsr [rsp]",
-    "fnstcw [rsp+4]",
-    "mov r8, [rsp]",
-    "mov [rdi], rsp",
-    "mov rsp, rsi",
+    save_and_leave!(),
     "2:",
     // Loading MXCSR and the x87 control word is slow: skip it when the
     // resumed context saved the values already in force (the usual case).
