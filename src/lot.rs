@@ -30,6 +30,37 @@ struct Queue {
 // SAFETY: the nodes are only followed under the bucket lock.
 unsafe impl Send for Queue {}
 
+impl Queue {
+    /// Unlinks up to `max` nodes that `matches`, oldest first, handing each
+    /// to `taken` once it is out of the queue. Returns how many.
+    fn unlink_where(&mut self, matches: impl Fn(*mut Node) -> bool, max: usize, mut taken: impl FnMut(*mut Node)) -> usize {
+        let mut count = 0;
+        let mut prev: *mut Node = core::ptr::null_mut();
+        let mut cur = self.head;
+        while !cur.is_null() && count < max {
+            // SAFETY: queued nodes are alive while queued; the caller holds the lock.
+            let next = unsafe { (*cur).next };
+            if matches(cur) {
+                if prev.is_null() {
+                    self.head = next;
+                } else {
+                    // SAFETY: as above.
+                    unsafe { (*prev).next = next };
+                }
+                if self.tail == cur {
+                    self.tail = prev;
+                }
+                taken(cur);
+                count += 1;
+            } else {
+                prev = cur;
+            }
+            cur = next;
+        }
+        count
+    }
+}
+
 static TABLE: [Locked<Queue>; BUCKETS] =
     [const { Locked::new(Queue { head: core::ptr::null_mut(), tail: core::ptr::null_mut() }) }; BUCKETS];
 
@@ -72,30 +103,7 @@ pub fn wait(key: usize, still_wait: impl FnOnce() -> bool, deadline: Option<u64>
     if waiter.wait(deadline) {
         return WaitResult::Woken;
     }
-    let removed = b.with(|q| {
-        let mut prev: *mut Node = core::ptr::null_mut();
-        let mut cur = q.head;
-        while !cur.is_null() {
-            if cur == np {
-                // SAFETY: queued nodes are alive; we hold the lock.
-                let next = unsafe { (*cur).next };
-                if prev.is_null() {
-                    q.head = next;
-                } else {
-                    // SAFETY: as above.
-                    unsafe { (*prev).next = next };
-                }
-                if q.tail == np {
-                    q.tail = prev;
-                }
-                return true;
-            }
-            prev = cur;
-            // SAFETY: as above.
-            cur = unsafe { (*cur).next };
-        }
-        false
-    });
+    let removed = b.with(|q| q.unlink_where(|node| node == np, 1, |_| {})) == 1;
     if removed {
         return WaitResult::TimedOut;
     }
@@ -106,32 +114,17 @@ pub fn wait(key: usize, still_wait: impl FnOnce() -> bool, deadline: Option<u64>
 /// Wakes the oldest `n` waiters on `key`. Returns how many.
 pub fn wake(key: usize, n: usize) -> usize {
     let mut woken: *mut Node = core::ptr::null_mut();
-    let mut count = 0;
-    bucket(key).with(|q| {
-        let mut prev: *mut Node = core::ptr::null_mut();
-        let mut cur = q.head;
-        while !cur.is_null() && count < n {
-            // SAFETY: queued nodes are alive; we hold the lock.
-            let next = unsafe { (*cur).next };
-            if unsafe { (*cur).key } == key {
-                if prev.is_null() {
-                    q.head = next;
-                } else {
-                    // SAFETY: as above.
-                    unsafe { (*prev).next = next };
-                }
-                if q.tail == cur {
-                    q.tail = prev;
-                }
+    let count = bucket(key).with(|q| {
+        q.unlink_where(
+            // SAFETY: queued nodes are alive while queued; we hold the lock.
+            |node| unsafe { (*node).key } == key,
+            n,
+            |node| {
                 // SAFETY: dequeued: the node is ours until its waiter is woken.
-                unsafe { (*cur).next = woken };
-                woken = cur;
-                count += 1;
-            } else {
-                prev = cur;
-            }
-            cur = next;
-        }
+                unsafe { (*node).next = woken };
+                woken = node;
+            },
+        )
     });
     while !woken.is_null() {
         // SAFETY: dequeued nodes stay alive until their waiter is woken; read

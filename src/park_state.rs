@@ -74,30 +74,30 @@ pub fn take_permit<W: StateWord>(w: &W) -> bool {
     w.compare_exchange(NOTIFIED, RUNNING, Ordering::Acquire, Ordering::Relaxed).is_ok()
 }
 
+/// Moves the word `from -> to`; true on success. Otherwise the word is
+/// NOTIFIED (only unparks ran meanwhile, and they keep it so): consumes the
+/// permit with an RMW that acquires every unpark it stands for, and false.
+#[inline]
+fn advance_or_consume<W: StateWord>(w: &W, from: u32, to: u32) -> bool {
+    if w.compare_exchange(from, to, Ordering::AcqRel, Ordering::Acquire).is_ok() {
+        return true;
+    }
+    w.swap(RUNNING, Ordering::Acquire);
+    false
+}
+
 /// The thread announces it is parking. False if a permit arrived in the
 /// meantime (it is consumed and the thread must not switch out).
 #[inline]
 pub fn begin_park<W: StateWord>(w: &W) -> bool {
-    if w.compare_exchange(RUNNING, PARKING, Ordering::AcqRel, Ordering::Acquire).is_ok() {
-        return true;
-    }
-    // It is NOTIFIED (only unparks run meanwhile, and keep it so): consume
-    // the permit with an RMW that acquires every unpark it stands for.
-    w.swap(RUNNING, Ordering::Acquire);
-    false
+    advance_or_consume(w, RUNNING, PARKING)
 }
 
 /// After the switch-out. True if the thread is now parked; false if an
 /// unpark came while it was parking (the caller must make it runnable).
 #[inline]
 pub fn finish_park<W: StateWord>(w: &W) -> bool {
-    if w.compare_exchange(PARKING, PARKED, Ordering::AcqRel, Ordering::Acquire).is_ok() {
-        return true;
-    }
-    // It is NOTIFIED (only unparks run meanwhile, and keep it so): consume
-    // the permit with an RMW that acquires every unpark it stands for.
-    w.swap(RUNNING, Ordering::Acquire);
-    false
+    advance_or_consume(w, PARKING, PARKED)
 }
 
 /// Takes a parked thread to run it directly (a hand-off). True if it was
