@@ -28,10 +28,10 @@
 
 #define TEST_FAIL_(...)                                                    \
     do {                                                                   \
+        fflush(stdout); /* earlier output first, the failure last */       \
         fprintf(stderr, "%s:%d: FAILED: ", __FILE__, __LINE__);            \
         fprintf(stderr, __VA_ARGS__);                                      \
         fputc('\n', stderr);                                               \
-        fflush(stdout);                                                    \
         fflush(stderr);                                                    \
         exit(1);                                                           \
     } while (0)
@@ -47,11 +47,11 @@
 #define CHECK_MSG(cond, ...)                                               \
     do {                                                                   \
         if (!(cond)) {                                                     \
+            fflush(stdout);                                                \
             fprintf(stderr, "%s:%d: FAILED: CHECK(%s): ", __FILE__,        \
                     __LINE__, #cond);                                      \
             fprintf(stderr, __VA_ARGS__);                                  \
             fputc('\n', stderr);                                           \
-            fflush(stdout);                                                \
             exit(1);                                                       \
         }                                                                  \
     } while (0)
@@ -137,6 +137,7 @@ static inline void wait_flag(const volatile int *flag, double seconds,
     long long deadline = now_ns() + (long long)(seconds * 1e9);
     while (!__atomic_load_n(flag, __ATOMIC_ACQUIRE)) {
         if (now_ns() > deadline) {
+            fflush(stdout);
             fprintf(stderr, "timed out after %.1fs waiting for %s\n",
                     seconds, what);
             exit(1);
@@ -152,6 +153,7 @@ static inline void wait_count(const volatile long *counter, long target,
     long long deadline = now_ns() + (long long)(seconds * 1e9);
     while (__atomic_load_n(counter, __ATOMIC_ACQUIRE) < target) {
         if (now_ns() > deadline) {
+            fflush(stdout);
             fprintf(stderr,
                     "timed out after %.1fs waiting for %s (%ld of %ld)\n",
                     seconds, what, __atomic_load_n(counter, __ATOMIC_ACQUIRE),

@@ -1,7 +1,10 @@
-// pthread_exit from main while other threads keep running: the process
-// exits 0 only after the last thread ends, and atexit handlers see all the
-// work the threads did.  The scenario runs in a child (this executable with
-// argument "child"); the parent checks its exit status and output.
+// Process exit with threads around.  pthread_exit from main while other
+// threads keep running: the process exits 0 only after the last thread
+// ends, and atexit handlers see all the work the threads did.  Also: exit(7)
+// called by a thread while others spin ends the process with status 7 after
+// running atexit handlers; returning 3 from main while threads spin forever
+// ends the process at once with status 3.  Each scenario runs in a child
+// (this executable with an argument); the parent checks status and output.
 #include "common.h"
 
 #define NT 4
@@ -63,10 +66,74 @@ static int child(const char *path)
     pthread_exit(NULL);
 }
 
+static volatile int forever_started;
+static void *spin_forever(void *arg)
+{
+    (void)arg;
+    __atomic_fetch_add(&forever_started, 1, __ATOMIC_ACQ_REL);
+    for (;;)
+        sched_yield();
+    return NULL;
+}
+
+static void at_exit_simple(void)
+{
+    if (write(1, "ATEXIT ran\n", 11) != 11)
+        _exit(3);
+}
+
+static void *exit_seven(void *arg)
+{
+    (void)arg;
+    while (__atomic_load_n(&forever_started, __ATOMIC_ACQUIRE) < 3)
+        sched_yield();
+    exit(7);
+}
+
+static int child_thread_exit(void)
+{
+    atexit(at_exit_simple);
+    pthread_t t;
+    for (int i = 0; i < 3; i++)
+        CHECK_OK(pthread_create(&t, NULL, spin_forever, NULL));
+    CHECK_OK(pthread_create(&t, NULL, exit_seven, NULL));
+    pthread_join(t, NULL); /* never returns: the process exits first */
+    return 99;
+}
+
+static int child_main_returns(void)
+{
+    atexit(at_exit_simple);
+    pthread_t t;
+    for (int i = 0; i < 3; i++)
+        CHECK_OK(pthread_create(&t, NULL, spin_forever, NULL));
+    while (__atomic_load_n(&forever_started, __ATOMIC_ACQUIRE) < 3)
+        sched_yield();
+    return 3;
+}
+
+static void expect_exit(const char *mode, int code)
+{
+    static char out[8192];
+    char desc[64];
+    int st = run_self(mode, "-", out, sizeof out, 30);
+    printf("child %s: %s, output: %s", mode, describe_status(st, desc, sizeof desc), out);
+    CHECK_MSG(st != -1 && WIFEXITED(st) && WEXITSTATUS(st) == code,
+              "%s: expected exit %d, got %s", mode, code, desc);
+    CHECK_MSG(strstr(out, "ATEXIT ran\n") != NULL, "%s: atexit handler did not run", mode);
+}
+
 int main(int argc, char **argv)
 {
     if (argc >= 3 && strcmp(argv[1], "child") == 0)
         return child(argv[2]);
+    if (argc >= 2 && strcmp(argv[1], "thread-exit") == 0)
+        return child_thread_exit();
+    if (argc >= 2 && strcmp(argv[1], "main-returns") == 0)
+        return child_main_returns();
+
+    expect_exit("thread-exit", 7);
+    expect_exit("main-returns", 3);
 
     char path[] = "/tmp/mnthread-exit-main-XXXXXX";
     int fd = mkstemp(path);

@@ -290,7 +290,10 @@ def run_one(argv, env, timeout):
 def tail(text, n=TAIL_LINES):
     lines = text.rstrip("\n").split("\n") if text.strip() else []
     if len(lines) > n:
-        lines = ["    ... (%d earlier lines)" % (len(lines) - n)] + lines[-n:]
+        # keep check failures visible even when other output came after them
+        early = [l for l in lines[:-n] if "FAILED" in l][:5]
+        lines = (["    ... (%d earlier lines)" % (len(lines) - n)] + early
+                 + (["    ..."] if early else []) + lines[-n:])
     return "\n".join("    | " + l for l in lines) if lines else "    | (no output)"
 
 
