@@ -8,9 +8,11 @@
 //!
 //! Exit runs, on the exiting thread: C++/Rust `thread_local` destructors
 //! (`__call_tls_dtors`), then key destructors, then resets the thread's
-//! locale. Then it switches away handing over `H_EXIT`; `finish_exit`, on
-//! the next context, publishes EXITED and wakes the joiner, or reaps a
-//! detached thread — only then is its stack free to reuse. When the last
+//! locale. Then it switches away handing over `H_EXIT` — straight to its
+//! joiner if that one is parked — and `finish_exit`, on the next context,
+//! publishes EXITED and wakes the joiner (one waiter slot in the
+//! descriptor: POSIX allows one joiner), or reaps a detached thread — only
+//! then is its stack free to reuse. When the last
 //! thread exits, the process exits with status 0, as with glibc.
 
 use core::ffi::c_void;
@@ -18,9 +20,9 @@ use core::sync::atomic::Ordering;
 
 use crate::arch;
 use crate::arch::switch::new_context;
-use crate::lot::{self, WaitResult};
 use crate::mem::stack::{self, Stack, StackKind};
 use crate::mem::tcb;
+use crate::park::Waiter;
 use crate::park_state;
 use crate::runtime::{self, LIVE};
 use crate::sched::{self, H_EXIT};
@@ -139,13 +141,19 @@ pub fn exit_current(retval: *mut c_void) -> ! {
     unreachable!("an exited thread was resumed")
 }
 
-/// After `t` switched away for good: publish its end, or reap it.
+/// After `t` switched away for good: publish its end and wake its joiner,
+/// or reap it.
 pub fn finish_exit(t: *mut UThread) {
     // SAFETY: `t` has exited and its context is saved: nothing runs on it.
     let tr = unsafe { &*t };
-    match tr.join_state.compare_exchange(JOINABLE, EXITED, Ordering::AcqRel, Ordering::Acquire) {
+    match tr.join_state.compare_exchange(JOINABLE, EXITED, Ordering::SeqCst, Ordering::Acquire) {
         Ok(_) => {
-            lot::wake(&tr.join_state as *const _ as usize, usize::MAX);
+            let w = tr.join_waiter.swap(core::ptr::null_mut(), Ordering::SeqCst);
+            if !w.is_null() {
+                // SAFETY: taking the waiter from the slot makes us its one
+                // waker; the joiner waits for us before it returns.
+                unsafe { Waiter::wake(w) };
+            }
         }
         Err(_) => reap(t),
     }
@@ -186,12 +194,9 @@ pub fn join(t: *mut UThread, deadline: Option<u64>, try_only: bool) -> Result<*m
         if tr.joiner.compare_exchange(core::ptr::null_mut(), me, Ordering::AcqRel, Ordering::Acquire).is_err() {
             return Err(libc::EINVAL);
         }
-        let key = &tr.join_state as *const _ as usize;
-        while tr.join_state.load(Ordering::Acquire) != EXITED {
-            if lot::wait(key, || tr.join_state.load(Ordering::Acquire) == JOINABLE, deadline) == WaitResult::TimedOut {
-                tr.joiner.store(core::ptr::null_mut(), Ordering::Release);
-                return Err(libc::ETIMEDOUT);
-            }
+        if !wait_for_exit(tr, deadline) {
+            tr.joiner.store(core::ptr::null_mut(), Ordering::Release);
+            return Err(libc::ETIMEDOUT);
         }
     }
     if tr.join_state.compare_exchange(EXITED, FREE, Ordering::AcqRel, Ordering::Acquire).is_err() {
@@ -201,6 +206,27 @@ pub fn join(t: *mut UThread, deadline: Option<u64>, try_only: bool) -> Result<*m
     tr.joiner.store(core::ptr::null_mut(), Ordering::Relaxed);
     reap(t);
     Ok(r)
+}
+
+/// Sleeps until `t` has exited (true) or `deadline` passes (false).
+///
+/// Protocol with `finish_exit` (Dekker, all SeqCst): the joiner publishes
+/// its waiter, then reads the state; the exiter publishes EXITED, then takes
+/// the waiter. So either the exiter finds the waiter (and wakes it), or the
+/// joiner sees EXITED. Whoever takes the waiter out of the slot owns the
+/// wake-up: a joiner that cannot take it back must wait for that wake-up,
+/// since the waiter lives on its stack.
+fn wait_for_exit(tr: &UThread, deadline: Option<u64>) -> bool {
+    let waiter = Waiter::for_current();
+    let wp = &waiter as *const Waiter as *mut Waiter;
+    tr.join_waiter.store(wp, Ordering::SeqCst);
+    let exited = tr.join_state.load(Ordering::SeqCst) == EXITED || waiter.wait(deadline);
+    if tr.join_waiter.compare_exchange(wp, core::ptr::null_mut(), Ordering::SeqCst, Ordering::SeqCst).is_err() {
+        // The exiter took the waiter: its wake-up is on the way.
+        waiter.wait(None);
+        return true;
+    }
+    exited
 }
 
 pub fn detach(t: *mut UThread) -> Result<(), i32> {

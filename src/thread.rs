@@ -60,8 +60,10 @@ pub struct UThread {
     pub next: *mut UThread,
     pub kind: Kind,
     pub join_state: AtomicU32,
-    /// The thread waiting in join for this one (null if none).
+    /// The thread waiting in join for this one (null if none), and the
+    /// waiter it sleeps on (taken by whoever wakes it: see `lifecycle`).
     pub joiner: AtomicPtr<UThread>,
+    pub join_waiter: AtomicPtr<crate::park::Waiter>,
     pub start: Option<StartRoutine>,
     pub arg: *mut c_void,
     pub retval: *mut c_void,
