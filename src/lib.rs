@@ -41,6 +41,7 @@ pub mod runtime;
 pub mod sched;
 pub mod sys;
 pub mod thread;
+pub mod unwind;
 
 #[ctor::ctor]
 fn mnthread_init() {

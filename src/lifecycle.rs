@@ -67,6 +67,7 @@ pub fn create(spawn: &Spawn, start: StartRoutine, arg: *mut c_void) -> Result<*m
         tr.start = Some(start);
         tr.arg = arg;
         tr.retval = core::ptr::null_mut();
+        tr.cleanup = core::ptr::null_mut();
         tr.sched = spawn.sched;
         tr.joiner.store(core::ptr::null_mut(), Ordering::Relaxed);
         tr.park_state.store(0, Ordering::Relaxed);

@@ -49,7 +49,7 @@ pub struct SchedInfo {
     pub priority: i32,
 }
 
-#[repr(C)]
+#[repr(C, align(16))]
 pub struct UThread {
     pub ctx: Context,
     /// Park protocol word (see `park`).
@@ -73,6 +73,10 @@ pub struct UThread {
     /// Link in the free pool.
     pub free_next: *mut UThread,
     pub keys: crate::key::KeyData,
+    /// Innermost `pthread_cleanup_push` buffer (see `unwind`).
+    pub cleanup: *mut crate::unwind::CleanupBuf,
+    /// The exception object of a `pthread_exit` in progress.
+    pub unwind_exc: crate::unwind::UnwindException,
 }
 
 pub static SLAB: Slab<UThread> = Slab::new();

@@ -116,7 +116,7 @@ pub extern "C" fn pthread_exit(retval: *mut c_void) -> ! {
         // SAFETY: the real pthread_exit for a glibc thread.
         unsafe { (real().pthread_exit)(retval) }
     }
-    lifecycle::exit_current(retval)
+    crate::unwind::exit_unwinding(me, retval)
 }
 
 #[no_mangle]

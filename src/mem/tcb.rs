@@ -155,6 +155,11 @@ pub fn build() -> Option<usize> {
     }
 }
 
+/// The process's pointer guard (glibc mangles saved pointers with it).
+pub fn pointer_guard() -> usize {
+    layout().pointer_guard
+}
+
 /// The synthetic tid of a TCB mnthread built.
 pub fn tid(tp: usize) -> i32 {
     // SAFETY: `tp` is a TCB; the offset comes from libthread_db.
