@@ -164,7 +164,6 @@ extern "C" fn carrier_main(arg: *mut libc::c_void) -> *mut libc::c_void {
     arch::set_gs_base(c as *const Carrier as usize);
     // SAFETY: only this carrier writes its idle context.
     unsafe { (*c.idle.get()).tp = arch::thread_pointer() };
-    c.ktid.store(raw::gettid() as u32, Ordering::Relaxed);
     crate::overflow::install_altstack();
     sched::idle_loop(c)
 }

@@ -91,12 +91,6 @@ unsafe impl Send for Pool {}
 
 static POOL: Locked<Pool> = Locked::new(Pool { head: core::ptr::null_mut() });
 
-impl UThread {
-    pub fn is_user(&self) -> bool {
-        self.kind != Kind::Foreign
-    }
-}
-
 /// A descriptor from the pool (with a TCB) or a fresh one (`ctx.tp == 0`).
 /// `None` when memory runs out.
 pub fn take() -> Option<*mut UThread> {

@@ -160,12 +160,6 @@ pub fn pointer_guard() -> usize {
     layout().pointer_guard
 }
 
-/// The synthetic tid of a TCB mnthread built.
-pub fn tid(tp: usize) -> i32 {
-    // SAFETY: `tp` is a TCB; the offset comes from libthread_db.
-    unsafe { *field::<i32>(tp, real().pthread_tid_offset) }
-}
-
 /// Records the thread's stack where glibc looks for it (alloca cut-off).
 pub fn set_stack(tp: usize, low: usize, size: usize) {
     if layout().private_offsets {

@@ -77,8 +77,6 @@ pub struct Carrier {
     /// Futex word an idle carrier sleeps on (1 = woken).
     pub sleep_word: AtomicU32,
     pub id: usize,
-    /// Kernel tid of the carrier thread.
-    pub ktid: AtomicU32,
 }
 
 // SAFETY: the Cells are touched only by the owning carrier (see fields).
@@ -111,7 +109,6 @@ pub fn create_carriers(n: usize) -> &'static [Carrier] {
             runnext_streak: Cell::new(0),
             sleep_word: AtomicU32::new(0),
             id,
-            ktid: AtomicU32::new(0),
         })
         .collect();
     let p = Box::leak(v.into_boxed_slice()).as_mut_ptr();

@@ -50,11 +50,6 @@ impl RawLock {
         }
     }
 
-    /// Forgets every holder: for a fork child, where the holders are gone.
-    pub fn reset(&self) {
-        self.word.store(0, Ordering::Relaxed);
-    }
-
     #[inline]
     fn unlock(&self) {
         if self.word.swap(0, Ordering::Release) == 2 {

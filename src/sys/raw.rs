@@ -57,11 +57,6 @@ pub fn futex_wake(word: *const core::sync::atomic::AtomicU32, n: u32) {
     unsafe { syscall3(libc::SYS_futex, word as usize, FUTEX_WAKE_PRIVATE, n as usize) };
 }
 
-pub fn gettid() -> i32 {
-    // SAFETY: no arguments.
-    unsafe { syscall3(libc::SYS_gettid, 0, 0, 0) as i32 }
-}
-
 pub fn sched_yield() {
     // SAFETY: no arguments.
     unsafe { syscall3(libc::SYS_sched_yield, 0, 0, 0) };

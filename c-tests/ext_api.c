@@ -1,0 +1,79 @@
+// MNTHREAD-ONLY
+// mnthread's own API (include/mnthread.h): mnthread_version,
+// mnthread_carriers (MNTHREAD_CARRIERS or one per CPU) and
+// mnthread_is_user_thread (1 in threads mnthread runs — main too, once the
+// first thread exists — and 0 in kernel threads it does not run, such as
+// glibc's SIGEV_THREAD helper). Looked up with dlsym so that the same
+// binary runs under LD_PRELOAD.
+#include "common.h"
+#include <stdatomic.h>
+
+static int (*is_user)(void);
+static atomic_int helper_saw = -1;
+
+static void *in_thread(void *arg) {
+    (void)arg;
+    return (void *)(long)is_user();
+}
+
+static void timer_cb(union sigval v) {
+    (void)v;
+    atomic_store(&helper_saw, is_user());
+}
+
+int main(int argc, char **argv) {
+    const char *(*version)(void) = (const char *(*)(void))dlsym(RTLD_DEFAULT, "mnthread_version");
+    int (*carriers)(void) = (int (*)(void))dlsym(RTLD_DEFAULT, "mnthread_carriers");
+    is_user = (int (*)(void))dlsym(RTLD_DEFAULT, "mnthread_is_user_thread");
+    CHECK(version && carriers && is_user);
+    const char *v = version();
+    CHECK(v != NULL);
+    int major, minor, patch;
+    CHECK_EQ(sscanf(v, "%d.%d.%d", &major, &minor, &patch), 3);
+
+    if (argc > 1) { /* child: run with MNTHREAD_CARRIERS=3 */
+        CHECK_EQ(carriers(), 3);
+        return 0;
+    }
+    cpu_set_t set;
+    CHECK_EQ(sched_getaffinity(0, sizeof set, &set), 0);
+    if (!getenv("MNTHREAD_CARRIERS"))
+        CHECK_EQ(carriers(), CPU_COUNT(&set));
+
+    CHECK_EQ(is_user(), 0); /* main, before any thread exists */
+    pthread_t t;
+    void *r;
+    CHECK_EQ(pthread_create(&t, NULL, in_thread, NULL), 0);
+    CHECK_EQ(pthread_join(t, &r), 0);
+    CHECK_EQ((long)r, 1);
+    CHECK_EQ(is_user(), 1); /* main is a user thread now */
+
+    timer_t tm;
+    struct sigevent sev = {0};
+    sev.sigev_notify = SIGEV_THREAD;
+    sev.sigev_notify_function = timer_cb;
+    CHECK_EQ(timer_create(CLOCK_MONOTONIC, &sev, &tm), 0);
+    struct itimerspec its = {{0, 0}, {0, 1000000}};
+    CHECK_EQ(timer_settime(tm, 0, &its, NULL), 0);
+    while (atomic_load(&helper_saw) < 0)
+        sched_yield();
+    CHECK_EQ(atomic_load(&helper_saw), 0);
+    timer_delete(tm);
+
+    char self[4096];
+    ssize_t n = readlink("/proc/self/exe", self, sizeof self - 1);
+    CHECK_GT(n, 0);
+    self[n] = 0;
+    pid_t pid = fork();
+    CHECK_GE(pid, 0);
+    if (pid == 0) {
+        setenv("MNTHREAD_CARRIERS", "3", 1);
+        execl(self, self, "child", (char *)NULL);
+        _exit(127);
+    }
+    int st;
+    CHECK_EQ(waitpid(pid, &st, 0), pid);
+    CHECK(WIFEXITED(st) && WEXITSTATUS(st) == 0);
+    printf("ext_api OK (mnthread %s, %d carriers)\n", v, carriers());
+    return 0;
+}
