@@ -1,7 +1,7 @@
 //! Thread lifecycle: create, run, exit, join, detach.
 //!
-//! Create takes a descriptor from the pool (its TCB recycled) or builds
-//! one, takes a stack (cached slots first), lays out a first frame
+//! Create takes a descriptor from the pool (its TCB recycled, its stack
+//! reused when the size fits) or builds one, lays out a first frame
 //! that enters `thread_start`, and makes it runnable as this carrier's
 //! `runnext` — the creator keeps running, and a creator that then joins
 //! hands its carrier straight to the new thread.
@@ -54,7 +54,7 @@ pub fn create(spawn: &Spawn, start: StartRoutine, arg: *mut c_void) -> Result<*m
         } else {
             tcb::recycle(tr.ctx.tp);
         }
-        let st = match choose_stack(spawn) {
+        let st = match choose_stack(tr.stack, spawn) {
             Some(s) => s,
             None => {
                 thread::give_back(t);
@@ -85,12 +85,19 @@ pub fn create(spawn: &Spawn, start: StartRoutine, arg: *mut c_void) -> Result<*m
 }
 
 /// The stack `spawn` asks for: the program's own, a default-size arena
-/// slot, or a mapping of its own.
-fn choose_stack(spawn: &Spawn) -> Option<Stack> {
-    if let Some(low) = spawn.user_stack {
-        return Some(Stack { base: low, guard: 0, top: low + spawn.stack_size, kind: StackKind::User });
+/// slot (the one `cached` with the descriptor, if any), or a mapping of its
+/// own. A cached slot that does not fit goes back to the slot cache.
+fn choose_stack(cached: Stack, spawn: &Spawn) -> Option<Stack> {
+    let arena = spawn.user_stack.is_none() && spawn.stack_size == runtime::config().stack_size && spawn.guard == crate::mem::PAGE;
+    if cached.kind == StackKind::Arena && cached.top != 0 {
+        if arena {
+            return Some(cached);
+        }
+        stack::release(&cached);
     }
-    if spawn.stack_size == runtime::config().stack_size && spawn.guard == crate::mem::PAGE {
+    if let Some(low) = spawn.user_stack {
+        Some(Stack { base: low, guard: 0, top: low + spawn.stack_size, kind: StackKind::User })
+    } else if arena {
         stack::alloc_arena(spawn.stack_size, spawn.guard)
     } else {
         stack::alloc_mapped(spawn.stack_size, spawn.guard)

@@ -114,7 +114,9 @@ impl Waiter {
         unsafe { (*word).store(1, Ordering::Release) };
         if thread.is_null() {
             raw::futex_wake(word, 1);
-        } else {
+        } else if sched::current_user().map(|(_, t)| t) != Some(thread) {
+            // (A thread woken by itself — after a hand-off straight to it —
+            // is running and sees the word: no permit to leave behind.)
             unpark(thread);
         }
     }

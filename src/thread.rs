@@ -81,15 +81,20 @@ pub struct UThread {
 
 pub static SLAB: Slab<UThread> = Slab::new();
 
-/// Reaped user-thread descriptors, each still owning its TCB.
+/// Reaped user-thread descriptors, each still owning its TCB and, when it
+/// had a default-size stack, that stack (reused with it).
 struct Pool {
     head: *mut UThread,
+    len: usize,
 }
 
 // SAFETY: pointers are only followed under the lock.
 unsafe impl Send for Pool {}
 
-static POOL: Locked<Pool> = Locked::new(Pool { head: core::ptr::null_mut() });
+static POOL: Locked<Pool> = Locked::new(Pool { head: core::ptr::null_mut(), len: 0 });
+
+/// Pooled descriptors beyond this many give their stack's pages back.
+const POOL_WARM: usize = 256;
 
 /// A descriptor from the pool (with a TCB) or a fresh one (`ctx.tp == 0`).
 /// `None` when memory runs out.
@@ -99,6 +104,7 @@ pub fn take() -> Option<*mut UThread> {
         if !t.is_null() {
             // SAFETY: pooled descriptors are ours under the lock.
             p.head = unsafe { (*t).free_next };
+            p.len -= 1;
         }
         t
     });
@@ -108,19 +114,29 @@ pub fn take() -> Option<*mut UThread> {
     SLAB.alloc()
 }
 
-/// Returns a reaped user thread's descriptor (and stack) for reuse.
+/// Returns a reaped user thread's descriptor for reuse, with its stack if
+/// that is an arena slot (beyond the first `POOL_WARM`, the slot's pages go
+/// back to the kernel first: a racing `take` may reuse it at once).
 pub fn give_back(t: *mut UThread) {
+    use crate::mem::stack::{self, StackKind};
     // SAFETY: `t` has been reaped: nothing runs on it or refers to it any more.
     unsafe {
         crate::key::release(&mut (*t).keys);
-        crate::mem::stack::release(&(*t).stack);
-        (*t).stack = Stack::NONE;
+        if (*t).stack.kind == StackKind::Arena && (*t).stack.top != 0 {
+            if POOL.with(|p| p.len >= POOL_WARM) {
+                stack::discard(&(*t).stack);
+            }
+        } else {
+            stack::release(&(*t).stack);
+            (*t).stack = Stack::NONE;
+        }
         (*t).join_state.store(FREE, Ordering::Release);
     }
     POOL.with(|p| {
         // SAFETY: as above.
         unsafe { (*t).free_next = p.head };
         p.head = t;
+        p.len += 1;
     });
 }
 

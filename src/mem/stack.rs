@@ -6,8 +6,9 @@
 //! stacks stay far below `vm.max_map_count`; `mprotect` is the fallback on
 //! kernels before 6.13, at two VMAs per stack). Pages are committed only when
 //! the thread touches them. Slots are never unmapped: a reaped thread's slot
-//! goes on a LIFO free list (the stack cache, warm pages first); beyond the
-//! first `WARM` cached slots, a slot's pages go back to the kernel.
+//! stays with its pooled descriptor (`thread::give_back`), or, when that
+//! descriptor is reused for another kind of stack, goes on a LIFO free list;
+//! beyond the first `WARM` cached slots, a slot's pages go back to the kernel.
 //!
 //! Stacks of another size or guard are mapped one by one and unmapped when
 //! the thread is reaped. User-supplied stacks (`pthread_attr_setstack`) are
@@ -148,14 +149,13 @@ pub fn alloc_mapped(size: usize, guard: usize) -> Option<Stack> {
     Some(Stack { base, guard, top: base + guard + size, kind: StackKind::Mapped })
 }
 
-/// Gives a stack back: arena slots to the cache, own mappings to the kernel;
-/// borrowed stacks stay with their owners.
+/// Gives a stack back: arena slots to the slot cache, own mappings to the
+/// kernel; borrowed stacks stay with their owners.
 pub fn release(s: &Stack) {
     match s.kind {
-        StackKind::Arena => {
+        StackKind::Arena if s.top != 0 => {
             if CACHE.with(|c| c.len()) >= WARM {
-                // SAFETY: the stack belongs to no thread; guards survive DONTNEED.
-                unsafe { raw::madvise(s.base + s.guard, s.size(), libc::MADV_DONTNEED) };
+                discard(s);
             }
             CACHE.with(|c| c.push(s.base));
         }
@@ -163,6 +163,12 @@ pub fn release(s: &Stack) {
             // SAFETY: the thread that used it is gone and nothing refers to it.
             unsafe { raw::munmap(s.base, s.top - s.base) };
         }
-        StackKind::User | StackKind::Native => {}
+        _ => {}
     }
+}
+
+/// Returns an unused arena slot's pages to the kernel (guards survive).
+pub fn discard(s: &Stack) {
+    // SAFETY: the stack belongs to no thread.
+    unsafe { raw::madvise(s.base + s.guard, s.size(), libc::MADV_DONTNEED) };
 }
