@@ -54,7 +54,9 @@ pub fn create(spawn: &Spawn, start: StartRoutine, arg: *mut c_void) -> Result<*m
         } else {
             tcb::recycle(tr.ctx.tp);
         }
-        let st = match choose_stack(tr.stack, spawn) {
+        // The cached slot is either reused or handed back by choose_stack.
+        let cached = core::mem::replace(&mut tr.stack, Stack::NONE);
+        let st = match choose_stack(cached, spawn) {
             Some(s) => s,
             None => {
                 thread::give_back(t);
