@@ -12,8 +12,9 @@
 //! joiner if that one is parked — and `finish_exit`, on the next context,
 //! publishes EXITED and wakes the joiner (one waiter slot in the
 //! descriptor: POSIX allows one joiner), or reaps a detached thread — only
-//! then is its stack free to reuse. When the last
-//! thread exits, the process exits with status 0, as with glibc.
+//! then is its stack free to reuse. When the last thread exits, the process
+//! exits with status 0, as with glibc. `pthread_exit` gets here after
+//! unwinding the thread's stack (see `unwind`).
 
 use core::ffi::c_void;
 use core::sync::atomic::Ordering;
