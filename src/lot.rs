@@ -136,3 +136,14 @@ pub fn wake(key: usize, n: usize) -> usize {
     }
     count
 }
+
+/// Drops every waiter in a fork child (they did not survive).
+///
+/// # Safety
+/// Only one thread may exist in the process.
+pub unsafe fn forget_all() {
+    for b in &TABLE {
+        // SAFETY: forwarded.
+        unsafe { b.reset_to(Queue { head: core::ptr::null_mut(), tail: core::ptr::null_mut() }) };
+    }
+}

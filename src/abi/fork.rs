@@ -6,10 +6,12 @@
 //! context (suspended while a user thread runs, and nothing switches during
 //! the call), and errno is carried back to the user thread's TCB.
 //!
-//! The child has one kernel thread; it may call async-signal-safe functions
-//! and exec, as POSIX allows after fork in a threaded program. Rebuilding the
-//! runtime in the child (carriers, queues, threads that did not survive) is
-//! the fork milestone's work.
+//! In the child only the calling thread survives, on its carrier: the run
+//! queues, deadlines and wait lists of the parent's other threads are
+//! dropped, and that one carrier runs whatever the child creates. Not done
+//! yet (the fork milestone): stopping the other carriers at a safe point
+//! before forking — a runtime lock one of them held at that instant stays
+//! held in the child — and restarting further carriers in the child.
 
 use crate::arch;
 use crate::sched;
@@ -31,6 +33,11 @@ pub extern "C" fn fork() -> libc::pid_t {
         arch::set_thread_pointer(user_tp);
         if pid < 0 {
             *libc::__errno_location() = err;
+        }
+        if pid == 0 {
+            // Only this thread lives on in the child.
+            sched::forget_parent_threads();
+            crate::runtime::LIVE.store(1, core::sync::atomic::Ordering::Relaxed);
         }
         pid
     }

@@ -63,3 +63,13 @@ pub fn pop_batch(out: &mut [*mut UThread]) -> usize {
 pub fn len() -> usize {
     LEN.load(Ordering::Acquire)
 }
+
+/// Empties the queue in a fork child (its threads did not survive).
+///
+/// # Safety
+/// Only one thread may exist in the process.
+pub unsafe fn forget_all() {
+    // SAFETY: forwarded.
+    unsafe { QUEUE.reset_to(Fifo { head: core::ptr::null_mut(), tail: core::ptr::null_mut() }) };
+    LEN.store(0, Ordering::Relaxed);
+}

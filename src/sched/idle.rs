@@ -133,3 +133,15 @@ fn sleep(c: &Carrier) {
         }
     });
 }
+
+/// Forgets the sleeping and spinning carriers of the parent in a fork child.
+///
+/// # Safety
+/// Only one thread may exist in the process.
+pub unsafe fn forget_all() {
+    // SAFETY: forwarded.
+    unsafe { SLEEPERS.reset_to(Vec::new()) };
+    SLEEPING.store(0, Ordering::Relaxed);
+    SPINNING.store(0, Ordering::Relaxed);
+    WAKING.store(false, Ordering::Relaxed);
+}

@@ -339,3 +339,24 @@ pub(crate) fn snapshot_ticks(out: &mut Vec<u64>) {
 pub(crate) fn steal_stuck(c: &Carrier, seen: &[u64]) -> Option<*mut UThread> {
     steal_stuck_runnext(c, seen)
 }
+
+/// In a fork child: only the calling user thread survived, on its carrier.
+/// Every queue, deadline and wait list of the parent's other threads goes;
+/// the other carriers' kernel threads are gone, so this carrier runs
+/// everything from now on.
+///
+/// # Safety
+/// Only one thread may exist in the process.
+pub unsafe fn forget_parent_threads() {
+    for v in carriers() {
+        while v.runq.pop().is_some() {}
+        v.runnext.store(core::ptr::null_mut(), Ordering::Relaxed);
+    }
+    // SAFETY: forwarded.
+    unsafe {
+        global::forget_all();
+        timer::forget_all();
+        idle::forget_all();
+        crate::lot::forget_all();
+    }
+}

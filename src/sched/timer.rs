@@ -114,6 +114,17 @@ pub fn done() {
     ACTIVE.fetch_sub(1, Ordering::Relaxed);
 }
 
+/// Drops every deadline in a fork child (their threads did not survive).
+///
+/// # Safety
+/// Only one thread may exist in the process.
+pub unsafe fn forget_all() {
+    // SAFETY: forwarded.
+    unsafe { HEAP.reset_to(Heap { items: Vec::new() }) };
+    EARLIEST.store(u64::MAX, Ordering::Relaxed);
+    ACTIVE.store(0, Ordering::Relaxed);
+}
+
 /// The earliest pending deadline (`u64::MAX` when none).
 pub fn earliest() -> u64 {
     EARLIEST.load(Ordering::Acquire)

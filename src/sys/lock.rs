@@ -85,6 +85,17 @@ impl<T> Locked<T> {
         Locked { lock: RawLock::new(), value: core::cell::UnsafeCell::new(value) }
     }
 
+    /// Replaces the value without taking the lock, forgetting any holder: for
+    /// a fork child, where the holder may be a thread that did not survive.
+    ///
+    /// # Safety
+    /// Only one thread may exist in the process.
+    pub unsafe fn reset_to(&self, value: T) {
+        self.lock.word.store(0, core::sync::atomic::Ordering::Relaxed);
+        // SAFETY: per the contract nobody else can hold or take the lock.
+        unsafe { *self.value.get() = value };
+    }
+
     /// Runs `f` with exclusive access to the value.
     #[inline]
     pub fn with<R>(&self, f: impl FnOnce(&mut T) -> R) -> R {
