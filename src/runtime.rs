@@ -91,7 +91,11 @@ pub fn init() {
         return;
     }
     crate::sys::real::resolve();
-    arch::init();
+    let fallbacks = env_usize(c"MNTHREAD_FALLBACKS").is_some_and(|v| v != 0);
+    arch::init(fallbacks);
+    if fallbacks {
+        crate::mem::stack::use_mprotect_guards();
+    }
     tcb::init();
     // SAFETY: single-threaded here (constructor); CONFIG is read only later.
     unsafe {

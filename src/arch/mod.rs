@@ -14,11 +14,12 @@ use core::sync::atomic::{AtomicBool, Ordering};
 static FSGSBASE: AtomicBool = AtomicBool::new(false);
 
 /// Probes the FSGSBASE instructions (HWCAP2 bit 1, set by the kernel when it
-/// allows them in user mode).
-pub fn init() {
+/// allows them in user mode). `use_fallback` forces the `arch_prctl` path
+/// (MNTHREAD_FALLBACKS, so that the path older machines take is tested).
+pub fn init(use_fallback: bool) {
     // SAFETY: getauxval only reads the auxiliary vector.
     let hw2 = unsafe { libc::getauxval(libc::AT_HWCAP2) };
-    FSGSBASE.store(hw2 & 2 != 0, Ordering::Relaxed);
+    FSGSBASE.store(hw2 & 2 != 0 && !use_fallback, Ordering::Relaxed);
 }
 
 #[inline(always)]

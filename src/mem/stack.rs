@@ -78,6 +78,12 @@ static CACHE: Locked<Vec<usize>> = Locked::new(Vec::new());
 const WARM: usize = 256;
 static GUARD_MADVISE_WORKS: AtomicBool = AtomicBool::new(true);
 
+/// Uses `mprotect` guards from now on, as on kernels before 6.13
+/// (MNTHREAD_FALLBACKS, so that this path is tested).
+pub fn use_mprotect_guards() {
+    GUARD_MADVISE_WORKS.store(false, Ordering::Relaxed);
+}
+
 /// Largest reservation made at once (in slots).
 const MAX_CHUNK_SLOTS: usize = 16 * 1024;
 
