@@ -1,6 +1,14 @@
-//! Generates include/mnthread.h (mnthread's own C API) from src/abi/ext.rs.
+//! Generates include/mnthread.h (mnthread's own C API) from src/abi/ext.rs,
+//! and compiles the C that must stay C (src/c/: code that runs while an
+//! exception or a forced unwind passes through it).
 
 fn main() {
+    println!("cargo:rerun-if-changed=src/c/once.c");
+    cc::Build::new()
+        .file("src/c/once.c")
+        .flag("-fexceptions")
+        .warnings_into_errors(true)
+        .compile("mnthread_c");
     println!("cargo:rerun-if-changed=src/abi/ext.rs");
     println!("cargo:rerun-if-changed=build.rs");
     let config = cbindgen::Config {

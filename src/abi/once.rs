@@ -1,39 +1,42 @@
-//! `pthread_once`: the first caller runs the routine; the others park on
-//! the control word's address until it is done.
-//!
-//! Word: 0 (PTHREAD_ONCE_INIT) -> 1 while running -> 2 done (glibc's values).
+//! `pthread_once`. The function itself is C (src/c/once.c): it must run
+//! cleanup while an exception or `pthread_exit` unwinds out of the routine,
+//! which Rust built with panic=abort cannot. The exports here are bare
+//! jumps to it — no frame of their own for the unwinder to cross — because
+//! a cdylib exports only symbols Rust defines. Waiters park on the once
+//! word's address (`lot`).
 
 use core::ffi::c_int;
 use core::sync::atomic::{AtomicI32, Ordering};
 
 use crate::lot;
 
-const IN_PROGRESS: i32 = 1;
-const DONE: i32 = 2;
-
-#[no_mangle]
-pub extern "C" fn pthread_once(ctl: *mut libc::pthread_once_t, init: extern "C" fn()) -> c_int {
-    // SAFETY: pthread_once_t is an int the program keeps alive.
-    let word = unsafe { &*(ctl as *const AtomicI32) };
-    loop {
-        match word.load(Ordering::Acquire) {
-            DONE => return 0,
-            0 => {
-                if word.compare_exchange(0, IN_PROGRESS, Ordering::Acquire, Ordering::Acquire).is_ok() {
-                    init();
-                    word.store(DONE, Ordering::Release);
-                    lot::wake(ctl as usize, usize::MAX);
-                    return 0;
-                }
-            }
-            _ => {
-                lot::wait(ctl as usize, || word.load(Ordering::Acquire) == IN_PROGRESS, None);
-            }
-        }
-    }
+extern "C" {
+    fn mnthread_pthread_once(ctl: *mut libc::pthread_once_t, init: extern "C" fn()) -> c_int;
 }
 
+#[unsafe(naked)]
+#[no_mangle]
+pub extern "C" fn pthread_once(ctl: *mut libc::pthread_once_t, init: extern "C" fn()) -> c_int {
+    core::arch::naked_asm!("jmp {}", sym mnthread_pthread_once)
+}
+
+#[unsafe(naked)]
 #[no_mangle]
 pub extern "C" fn __pthread_once(ctl: *mut libc::pthread_once_t, init: extern "C" fn()) -> c_int {
-    pthread_once(ctl, init)
+    core::arch::naked_asm!("jmp {}", sym mnthread_pthread_once)
+}
+
+/// Parks the caller while `*word == value` (checked under the wait-queue
+/// lock, so a change made before the matching wake is never missed).
+#[no_mangle]
+pub extern "C" fn mnthread_once_wait(word: *mut c_int, value: c_int) {
+    // SAFETY: the program's once object, alive while pthread_once runs.
+    let w = unsafe { &*(word as *const AtomicI32) };
+    lot::wait(word as usize, || w.load(Ordering::Acquire) == value, None);
+}
+
+/// Wakes up to `n` callers parked on `word`.
+#[no_mangle]
+pub extern "C" fn mnthread_once_wake(word: *mut c_int, n: c_int) {
+    lot::wake(word as usize, n.max(0) as usize);
 }
