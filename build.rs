@@ -4,8 +4,10 @@
 
 fn main() {
     println!("cargo:rerun-if-changed=src/c/once.c");
+    println!("cargo:rerun-if-changed=src/c/unwind.c");
     cc::Build::new()
         .file("src/c/once.c")
+        .file("src/c/unwind.c")
         .flag("-fexceptions")
         .warnings_into_errors(true)
         .compile("mnthread_c");

@@ -8,11 +8,12 @@
 #include <stdexcept>
 
 static pthread_once_t once = PTHREAD_ONCE_INIT;
-static std::atomic<int> calls{0}, waiting{0};
+static std::atomic<int> calls{0}, waiting{0}, in_init{0};
 
 static void init_throws_first(void) {
     int n = ++calls;
     if (n == 1) {
+        in_init = 1;
         while (waiting.load() == 0)
             sched_yield(); /* let the other thread start waiting on us */
         for (int i = 0; i < 1000; i++)
@@ -22,6 +23,8 @@ static void init_throws_first(void) {
 }
 
 static void *waiter(void *) {
+    while (in_init.load() == 0) /* main runs the routine first */
+        sched_yield();
     waiting = 1;
     CHECK_EQ(pthread_once(&once, init_throws_first), 0);
     return nullptr;

@@ -20,7 +20,7 @@ use core::ffi::c_void;
 use core::sync::atomic::Ordering;
 
 use crate::arch;
-use crate::arch::switch::new_context;
+use crate::arch::switch::{new_context, Routine};
 use crate::mem::stack::{self, Stack, StackKind};
 use crate::mem::tcb;
 use crate::park::Waiter;
@@ -107,17 +107,22 @@ fn choose_stack(cached: Stack, spawn: &Spawn) -> Option<Stack> {
     }
 }
 
-/// First code of every user thread.
-unsafe extern "C" fn thread_start(handover: usize, t: usize) -> ! {
+/// First code of every user thread: finish the switch that started it,
+/// set up what glibc's thread start would, and hand back the thread's start
+/// routine, which `mnthread_context_start` calls.
+unsafe extern "C" fn thread_start(handover: usize, t: usize) -> Routine {
     sched::finish(handover);
     let t = t as *mut UThread;
     // SAFETY: we are thread `t`, on its TCB; glibc's thread start does the same.
     unsafe {
         (real().ctype_init)();
-        let start = (*t).start.expect("thread without start routine");
-        let r = start((*t).arg);
-        exit_current(r)
+        Routine { routine: (*t).start.expect("thread without start routine"), arg: (*t).arg }
     }
+}
+
+/// Where a thread's start routine returns to.
+pub extern "C" fn mnthread_context_return(retval: *mut c_void) -> ! {
+    exit_current(retval)
 }
 
 /// Ends the calling thread with `retval` (pthread_exit for mnthread's threads).

@@ -195,7 +195,7 @@ fn adopt_main(main: *mut UThread) {
 
 /// The main kernel thread's new life: hand main's context to the carriers,
 /// then sleep with every signal blocked (so signals go to carriers).
-unsafe extern "C" fn hibernate(main: usize, _: usize) -> ! {
+unsafe extern "C" fn hibernate(main: usize, _: usize) -> crate::arch::switch::Routine {
     raw::block_all_signals();
     sched::global::push(main as *mut UThread);
     sched::idle::notify();

@@ -5,14 +5,19 @@
 //!
 //! In C, `pthread_cleanup_push` `setjmp`s into a buffer on the stack and
 //! registers it (`__pthread_register_cancel`); mnthread chains those buffers
-//! in the thread's descriptor. `pthread_exit` starts a forced unwind
-//! (`_Unwind_ForcedUnwind`); the unwinder calls `stop` for every frame,
-//! running each frame's cleanups as it goes. When the next frame would pass
-//! the innermost registered buffer (its frame's CFA reaches the buffer's
-//! saved stack pointer), `stop` `longjmp`s into that buffer: the handler
-//! runs and calls `__pthread_unwind_next`, which pops it and continues the
-//! unwind from there. At the end of the stack (`mnthread_context_start`
-//! marks it; `_start` for the main thread) the thread exits for good.
+//! in the thread's descriptor. `pthread_exit` starts a forced unwind; for
+//! each frame the unwinder asks a stop function, which `longjmp`s into the
+//! innermost buffer once the next frame would pass it (that frame's CFA
+//! reaches the buffer's saved stack pointer). The handler runs and calls
+//! `__pthread_unwind_next`, which pops the buffer and unwinds on. At the end
+//! of the stack (`mnthread_context_start`, on which a thread's start routine
+//! sits directly; `_start` for the main thread) the thread exits for good.
+//!
+//! The driver — `pthread_exit`, `__pthread_unwind_next` and the stop
+//! function — is C (src/c/unwind.c): the unwinder must never cross a Rust
+//! frame (Rust built with panic=abort must not be unwound through). The
+//! exports here are bare jumps into it; the functions below are the thread
+//! state the driver needs.
 //!
 //! Threads mnthread does not run (foreign, or main before the runtime
 //! starts) keep glibc's own machinery: their calls are forwarded.
@@ -21,8 +26,9 @@ use core::ffi::{c_int, c_void};
 
 use crate::lifecycle;
 use crate::mem::tcb;
-use crate::runtime;
+use crate::sched;
 use crate::sys::fatal::die;
+use crate::sys::real::real;
 use crate::thread::UThread;
 
 /// `struct _Unwind_Exception` (unwind.h): 16-byte aligned.
@@ -44,82 +50,106 @@ pub struct CleanupBuf {
     pad: [*mut c_void; 3],
 }
 
-type StopFn = unsafe extern "C" fn(c_int, c_int, u64, *mut UnwindException, *mut c_void, *mut c_void) -> c_int;
-
-extern "C" {
-    fn _Unwind_ForcedUnwind(exc: *mut UnwindException, stop: StopFn, param: *mut c_void) -> c_int;
-    fn _Unwind_GetCFA(ctx: *mut c_void) -> usize;
-    fn longjmp(env: *mut c_void, val: c_int) -> !;
-}
-
-const UA_END_OF_STACK: c_int = 16;
-const URC_NO_REASON: c_int = 0;
 /// "MNTHEXIT": the class of mnthread's forced-unwind exceptions.
 const EXIT_CLASS: u64 = u64::from_be_bytes(*b"MNTHEXIT");
 /// glibc's jmp_buf slot of the (mangled) stack pointer.
 const JB_RSP: usize = 6;
 
-/// The stack pointer saved in a glibc jmp_buf (PTR_DEMANGLE: ror 17, xor guard).
-fn saved_sp(buf: &CleanupBuf) -> usize {
-    buf.jmp[JB_RSP].rotate_right(0x11) ^ tcb::pointer_guard()
+extern "C" {
+    fn mnthread_pthread_exit(retval: *mut c_void) -> !;
+    fn mnthread_pthread_unwind_next(buf: *mut c_void) -> !;
 }
 
-/// Whether the calling thread is one mnthread runs (its cleanup chain is ours).
-fn runs_on_carrier() -> Option<*mut UThread> {
-    crate::sched::current_user().map(|(_, t)| t)
+#[unsafe(naked)]
+#[no_mangle]
+pub extern "C" fn pthread_exit(retval: *mut c_void) -> ! {
+    core::arch::naked_asm!("jmp {}", sym mnthread_pthread_exit)
 }
 
-/// Ends the calling user thread with `retval`, unwinding its stack first.
-pub fn exit_unwinding(t: *mut UThread, retval: *mut c_void) -> ! {
-    // SAFETY: `t` is the calling thread's descriptor.
-    unsafe { (*t).retval = retval };
-    continue_unwinding(t)
+#[unsafe(naked)]
+#[no_mangle]
+pub extern "C" fn __pthread_unwind_next(buf: *mut c_void) -> ! {
+    core::arch::naked_asm!("jmp {}", sym mnthread_pthread_unwind_next)
 }
 
-fn continue_unwinding(t: *mut UThread) -> ! {
-    // SAFETY: `t` is the calling thread's; its exception object lives in its
-    // descriptor for as long as the unwind runs.
+/// The calling thread, if mnthread runs it (its cleanup chain is ours).
+fn this_user_thread() -> Option<*mut UThread> {
+    sched::current_user().map(|(_, t)| t)
+}
+
+/// A fresh exception object for the thread's exit unwinding.
+fn exit_exception(t: *mut UThread) -> *mut UnwindException {
+    // SAFETY: the calling thread's own descriptor; the object lives there for
+    // as long as the unwind runs.
     unsafe {
         let exc = &mut (*t).unwind_exc;
         exc.class = EXIT_CLASS;
         exc.cleanup = Some(exception_dropped);
         exc.private = [0; 2];
-        _Unwind_ForcedUnwind(exc, stop, core::ptr::null_mut());
-        // The unwinder could not walk this stack (frames without unwind
-        // information): still run the handlers, then exit.
-        let top = (*t).cleanup;
-        if !top.is_null() {
-            longjmp(top as *mut c_void, 1);
-        }
-        lifecycle::exit_current((*t).retval)
+        exc
     }
-}
-
-unsafe extern "C" fn stop(_version: c_int, actions: c_int, _class: u64, _exc: *mut UnwindException, ctx: *mut c_void, _param: *mut c_void) -> c_int {
-    let t = runtime::current();
-    // SAFETY: the calling thread's own descriptor.
-    let (top, retval) = unsafe { ((*t).cleanup, (*t).retval) };
-    if actions & UA_END_OF_STACK != 0 {
-        // No lock of the unwinder is held between frames: leave for good.
-        lifecycle::exit_current(retval)
-    }
-    // SAFETY: `top` is a registered buffer in a live frame of this stack;
-    // `ctx` is the unwinder's context for the frame about to be unwound.
-    unsafe {
-        if !top.is_null() && _Unwind_GetCFA(ctx) >= saved_sp(&*top) {
-            longjmp(top as *mut c_void, 1);
-        }
-    }
-    URC_NO_REASON
 }
 
 unsafe extern "C" fn exception_dropped(_reason: c_int, _exc: *mut UnwindException) {
     die(&["a thread's exit unwinding was caught and not rethrown (catch (...) must rethrow)"]);
 }
 
+/// `pthread_exit` begins: records the value; null if glibc runs the thread.
+#[no_mangle]
+pub extern "C" fn mnthread_exit_begin(retval: *mut c_void) -> *mut UnwindException {
+    let Some(t) = this_user_thread() else { return core::ptr::null_mut() };
+    // SAFETY: the calling thread's own descriptor.
+    unsafe { (*t).retval = retval };
+    exit_exception(t)
+}
+
+/// The handler of `buf` has run: pops it; null if glibc runs the thread.
+#[no_mangle]
+pub extern "C" fn mnthread_unwind_resume(buf: *mut c_void) -> *mut UnwindException {
+    let Some(t) = this_user_thread() else { return core::ptr::null_mut() };
+    // SAFETY: `buf` is the innermost registered buffer, whose handler ran.
+    unsafe { (*t).cleanup = (*(buf as *mut CleanupBuf)).prev };
+    exit_exception(t)
+}
+
+/// The innermost registered cleanup buffer of the calling thread, or null.
+#[no_mangle]
+pub extern "C" fn mnthread_cleanup_top() -> *mut CleanupBuf {
+    // SAFETY: the calling thread's own descriptor.
+    this_user_thread().map_or(core::ptr::null_mut(), |t| unsafe { (*t).cleanup })
+}
+
+/// The stack pointer saved in a cleanup buffer's jmp_buf (glibc's
+/// PTR_DEMANGLE: rotate right 17, xor the pointer guard).
+#[no_mangle]
+pub extern "C" fn mnthread_cleanup_sp(buf: *const CleanupBuf) -> usize {
+    // SAFETY: a registered buffer in a live frame of this stack.
+    unsafe { (*buf).jmp[JB_RSP].rotate_right(0x11) ^ tcb::pointer_guard() }
+}
+
+/// The unwinding is over: the thread exits with its recorded value.
+#[no_mangle]
+pub extern "C" fn mnthread_exit_now() -> ! {
+    let t = this_user_thread().unwrap_or_else(|| die(&["exit unwinding on a thread mnthread does not run"]));
+    // SAFETY: the calling thread's own descriptor.
+    lifecycle::exit_current(unsafe { (*t).retval })
+}
+
+#[no_mangle]
+pub extern "C" fn mnthread_real_pthread_exit(retval: *mut c_void) -> ! {
+    // SAFETY: glibc's pthread_exit for a thread glibc runs.
+    unsafe { (real().pthread_exit)(retval) }
+}
+
+#[no_mangle]
+pub extern "C" fn mnthread_real_unwind_next(buf: *mut c_void) -> ! {
+    // SAFETY: glibc's own chain for a thread glibc runs.
+    unsafe { (real().unwind_next)(buf) }
+}
+
 #[no_mangle]
 pub extern "C" fn __pthread_register_cancel(buf: *mut c_void) {
-    match runs_on_carrier() {
+    match this_user_thread() {
         // SAFETY: `buf` is the caller's cleanup buffer, alive until unregistered.
         Some(t) => unsafe {
             let b = buf as *mut CleanupBuf;
@@ -127,29 +157,16 @@ pub extern "C" fn __pthread_register_cancel(buf: *mut c_void) {
             (*t).cleanup = b;
         },
         // SAFETY: glibc's own chain for a glibc thread.
-        None => unsafe { (crate::sys::real::real().register_cancel)(buf) },
+        None => unsafe { (real().register_cancel)(buf) },
     }
 }
 
 #[no_mangle]
 pub extern "C" fn __pthread_unregister_cancel(buf: *mut c_void) {
-    match runs_on_carrier() {
+    match this_user_thread() {
         // SAFETY: `buf` is the innermost registered buffer (the macros nest).
         Some(t) => unsafe { (*t).cleanup = (*(buf as *mut CleanupBuf)).prev },
         // SAFETY: glibc's own chain for a glibc thread.
-        None => unsafe { (crate::sys::real::real().unregister_cancel)(buf) },
-    }
-}
-
-#[no_mangle]
-pub extern "C" fn __pthread_unwind_next(buf: *mut c_void) -> ! {
-    match runs_on_carrier() {
-        Some(t) => {
-            // SAFETY: as in unregister: the handler of `buf` has just run.
-            unsafe { (*t).cleanup = (*(buf as *mut CleanupBuf)).prev };
-            continue_unwinding(t)
-        }
-        // SAFETY: glibc's own chain for a glibc thread.
-        None => unsafe { (crate::sys::real::real().unwind_next)(buf) },
+        None => unsafe { (real().unregister_cancel)(buf) },
     }
 }

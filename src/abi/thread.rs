@@ -108,18 +108,6 @@ pub extern "C" fn pthread_detach(t: libc::pthread_t) -> c_int {
 }
 
 #[no_mangle]
-pub extern "C" fn pthread_exit(retval: *mut c_void) -> ! {
-    let me = runtime::current();
-    // SAFETY: the caller's own descriptor.
-    if unsafe { (*me).kind } == Kind::Foreign || crate::sched::current_user().is_none() {
-        // A kernel thread mnthread does not run: glibc ends it.
-        // SAFETY: the real pthread_exit for a glibc thread.
-        unsafe { (real().pthread_exit)(retval) }
-    }
-    crate::unwind::exit_unwinding(me, retval)
-}
-
-#[no_mangle]
 pub extern "C" fn pthread_self() -> libc::pthread_t {
     runtime::current() as libc::pthread_t
 }

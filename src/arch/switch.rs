@@ -73,8 +73,11 @@ global_asm!(
     ".size mnthread_switch_nofs, .-mnthread_switch_nofs",
     //
     // First instruction of a new context: r12 = entry function, r13 = its
-    // second argument; rdi already holds the handed-over value. The CFI marks
-    // the outermost frame so unwinders and debuggers stop here.
+    // second argument; rdi already holds the handed-over value. The entry
+    // returns the routine to run and its argument (rax, rdx); what that
+    // routine returns goes to `mnthread_context_return`. So the routine's
+    // frame sits right on this one, which the CFI marks as the outermost:
+    // unwinders and debuggers stop here, without crossing a Rust frame.
     ".globl mnthread_context_start",
     ".hidden mnthread_context_start",
     ".type mnthread_context_start,@function",
@@ -83,9 +86,14 @@ global_asm!(
     ".cfi_undefined rip",
     "mov rsi, r13",
     "call r12",
+    "mov rdi, rdx",
+    "call rax",
+    "mov rdi, rax",
+    "call {ret}",
     "ud2",
     ".cfi_endproc",
     ".size mnthread_context_start, .-mnthread_context_start",
+    ret = sym crate::lifecycle::mnthread_context_return,
 );
 
 extern "C" {
@@ -114,12 +122,20 @@ pub unsafe fn switch_to(save_sp: *mut usize, resume_sp: usize, fs: usize, handov
     }
 }
 
-/// Entry of a new context: `entry(handover, arg)`; it must never return.
-pub type ContextEntry = unsafe extern "C" fn(usize, usize) -> !;
+/// What a new context runs after its entry: `routine(arg)`.
+#[repr(C)]
+pub struct Routine {
+    pub routine: extern "C" fn(*mut core::ffi::c_void) -> *mut core::ffi::c_void,
+    pub arg: *mut core::ffi::c_void,
+}
+
+/// Entry of a new context: `entry(handover, arg)` prepares, then returns
+/// the routine to run (or never returns).
+pub type ContextEntry = unsafe extern "C" fn(usize, usize) -> Routine;
 
 /// Lays out a fresh context at the top of `[.., stack_top)` that starts in
-/// `entry(handover, arg)` with the given floating-point control state.
-/// Returns its saved rsp.
+/// `entry(handover, arg)`, then runs the routine it returns, with the given
+/// floating-point control state. Returns its saved rsp.
 ///
 /// # Safety
 /// The 128 bytes below `stack_top` must be writable and unused.
