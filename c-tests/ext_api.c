@@ -31,7 +31,7 @@ int main(int argc, char **argv) {
     int major, minor, patch;
     CHECK_EQ(sscanf(v, "%d.%d.%d", &major, &minor, &patch), 3);
 
-    if (argc > 1) { /* child: run with MNTHREAD_CARRIERS=3 */
+    if (argc > 1 && strcmp(argv[1], "child") == 0) { /* run with MNTHREAD_CARRIERS=3 */
         CHECK_EQ(carriers(), 3);
         return 0;
     }
@@ -60,20 +60,18 @@ int main(int argc, char **argv) {
     CHECK_EQ(atomic_load(&helper_saw), 0);
     timer_delete(tm);
 
-    char self[4096];
-    ssize_t n = readlink("/proc/self/exe", self, sizeof self - 1);
-    CHECK_GT(n, 0);
-    self[n] = 0;
-    pid_t pid = fork();
-    CHECK_GE(pid, 0);
-    if (pid == 0) {
-        setenv("MNTHREAD_CARRIERS", "3", 1);
-        execl(self, self, "child", (char *)NULL);
-        _exit(127);
-    }
-    int st;
-    CHECK_EQ(waitpid(pid, &st, 0), pid);
-    CHECK(WIFEXITED(st) && WEXITSTATUS(st) == 0);
+    char out[1024];
+    const char *old = getenv("MNTHREAD_CARRIERS");
+    char saved[32] = "";
+    if (old)
+        snprintf(saved, sizeof saved, "%s", old);
+    setenv("MNTHREAD_CARRIERS", "3", 1);
+    int st = run_self("child", NULL, out, sizeof out, 30);
+    if (old)
+        setenv("MNTHREAD_CARRIERS", saved, 1);
+    else
+        unsetenv("MNTHREAD_CARRIERS");
+    CHECK_MSG(st != -1 && WIFEXITED(st) && WEXITSTATUS(st) == 0, "child: %s", out);
     printf("ext_api OK (mnthread %s, %d carriers)\n", v, carriers());
     return 0;
 }

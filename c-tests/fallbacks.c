@@ -70,51 +70,31 @@ static int child(int overflow) {
     return 0;
 }
 
-static int run(const char *self, int fallbacks, int overflow, char *out, size_t len) {
-    int p[2];
-    CHECK_EQ(pipe(p), 0);
-    pid_t pid = fork();
-    CHECK_GE(pid, 0);
-    if (pid == 0) {
-        dup2(p[1], 1);
-        dup2(p[1], 2);
-        if (fallbacks)
-            setenv("MNTHREAD_FALLBACKS", "1", 1);
-        else
-            unsetenv("MNTHREAD_FALLBACKS");
-        execl(self, self, overflow ? "overflow" : "threads", (char *)NULL);
-        _exit(127);
-    }
-    close(p[1]);
-    size_t n = 0;
-    ssize_t r;
-    while (n + 1 < len && (r = read(p[0], out + n, len - 1 - n)) > 0)
-        n += (size_t)r;
-    out[n] = 0;
-    close(p[0]);
-    int st;
-    CHECK_EQ(waitpid(pid, &st, 0), pid);
+/* Runs this program as a child in `mode`, with or without the fallbacks. */
+static int run(int fallbacks, const char *mode, char *out, size_t len) {
+    if (fallbacks)
+        setenv("MNTHREAD_FALLBACKS", "1", 1);
+    int st = run_self("child", mode, out, len, 60);
+    unsetenv("MNTHREAD_FALLBACKS");
+    CHECK_MSG(st != -1, "child hung: %s", out);
     return st;
 }
 
 int main(int argc, char **argv) {
-    if (argc > 1)
-        return child(strcmp(argv[1], "overflow") == 0);
-    char self[4096], out[4096];
-    ssize_t n = readlink("/proc/self/exe", self, sizeof self - 1);
-    CHECK_GT(n, 0);
-    self[n] = 0;
-
-    int st = run(self, 0, 0, out, sizeof out);
+    if (argc > 2 && strcmp(argv[1], "child") == 0)
+        return child(strcmp(argv[2], "overflow") == 0);
+    unsetenv("MNTHREAD_FALLBACKS");
+    char out[4096];
+    int st = run(0, "threads", out, sizeof out);
     CHECK_MSG(WIFEXITED(st) && WEXITSTATUS(st) == 0, "normal run: %s", out);
     int grown_normal = atoi(out);
-    st = run(self, 1, 0, out, sizeof out);
+    st = run(1, "threads", out, sizeof out);
     CHECK_MSG(WIFEXITED(st) && WEXITSTATUS(st) == 0, "fallback run: %s", out);
     int grown_fallback = atoi(out);
     CHECK_MSG(grown_normal < N / 4, "madvise guards: %d new VMAs for %d stacks", grown_normal, N);
     CHECK_MSG(grown_fallback >= N, "mprotect guards: only %d new VMAs for %d stacks", grown_fallback, N);
 
-    st = run(self, 1, 1, out, sizeof out);
+    st = run(1, "overflow", out, sizeof out);
     CHECK_MSG(!(WIFEXITED(st) && WEXITSTATUS(st) == 0), "overflow child exited 0");
     CHECK_MSG(strstr(out, "mnthread: stack overflow") != NULL, "no overflow report: %s", out);
     printf("fallbacks OK (new VMAs for %d stacks: %d with madvise guards, %d with mprotect guards)\n", N,
