@@ -7,6 +7,10 @@
 // binary runs under LD_PRELOAD.
 #include "common.h"
 #include <stdatomic.h>
+#if __has_include(<mnthread.h>) /* the linked build: the generated header */
+#include <mnthread.h>
+#define HAVE_MNTHREAD_H 1
+#endif
 
 static int (*is_user)(void);
 static atomic_int helper_saw = -1;
@@ -26,6 +30,9 @@ int main(int argc, char **argv) {
     int (*carriers)(void) = (int (*)(void))dlsym(RTLD_DEFAULT, "mnthread_carriers");
     is_user = (int (*)(void))dlsym(RTLD_DEFAULT, "mnthread_is_user_thread");
     CHECK(version && carriers && is_user);
+#ifdef HAVE_MNTHREAD_H
+    CHECK(version == mnthread_version && carriers == mnthread_carriers && is_user == mnthread_is_user_thread);
+#endif
     const char *v = version();
     CHECK(v != NULL);
     int major, minor, patch;
