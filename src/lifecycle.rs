@@ -92,7 +92,7 @@ pub fn create(spawn: &Spawn, start: StartRoutine, arg: *mut c_void) -> Result<*m
 /// own. A cached slot that does not fit goes back to the slot cache.
 fn choose_stack(cached: Stack, spawn: &Spawn) -> Option<Stack> {
     let arena = spawn.user_stack.is_none() && spawn.stack_size == runtime::config().stack_size && spawn.guard == crate::mem::PAGE;
-    if cached.kind == StackKind::Arena && cached.top != 0 {
+    if cached.kind == StackKind::Arena {
         if arena {
             return Some(cached);
         }

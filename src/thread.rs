@@ -27,9 +27,11 @@ pub const DETACHED: u32 = 1;
 pub const EXITED: u32 = 2;
 pub const FREE: u32 = 3;
 
+/// (A zeroed slab object reads as `User`: the slab hands out zeroes.)
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
+#[repr(u8)]
 pub enum Kind {
-    User,
+    User = 0,
     Main,
     Foreign,
 }
@@ -122,7 +124,7 @@ pub fn give_back(t: *mut UThread) {
     // SAFETY: `t` has been reaped: nothing runs on it or refers to it any more.
     unsafe {
         crate::key::release(&mut (*t).keys);
-        if (*t).stack.kind == StackKind::Arena && (*t).stack.top != 0 {
+        if (*t).stack.kind == StackKind::Arena {
             if POOL.with(|p| p.len >= POOL_WARM) {
                 stack::discard(&(*t).stack);
             }

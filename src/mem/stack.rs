@@ -22,16 +22,19 @@ use crate::sys::raw;
 
 const MADV_GUARD_INSTALL: i32 = 102;
 
+/// (Zeroed memory reads as `Native` with no range: `Stack::NONE`.)
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
+#[repr(u8)]
 pub enum StackKind {
+    /// A stack mnthread did not make (the main thread's, a foreign thread's),
+    /// or none.
+    Native = 0,
     /// A slot of the default-size arena.
     Arena,
     /// Its own mapping, unmapped on release.
     Mapped,
     /// Supplied by the program.
     User,
-    /// A stack mnthread did not make (the main thread's, a foreign thread's).
-    Native,
 }
 
 /// `[base, base + guard)` is the guard, `[base + guard, top)` the usable stack.
@@ -159,7 +162,7 @@ pub fn alloc_mapped(size: usize, guard: usize) -> Option<Stack> {
 /// kernel; borrowed stacks stay with their owners.
 pub fn release(s: &Stack) {
     match s.kind {
-        StackKind::Arena if s.top != 0 => {
+        StackKind::Arena => {
             if CACHE.with(|c| c.len()) >= WARM {
                 discard(s);
             }
@@ -169,7 +172,7 @@ pub fn release(s: &Stack) {
             // SAFETY: the thread that used it is gone and nothing refers to it.
             unsafe { raw::munmap(s.base, s.top - s.base) };
         }
-        _ => {}
+        StackKind::User | StackKind::Native => {}
     }
 }
 
