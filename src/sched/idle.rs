@@ -3,9 +3,6 @@
 //! Protocol (no lost wake-ups). A carrier that found nothing:
 //! 1. spins for a short while (`SPIN_ROUNDS`), counted in `SPINNING`, so a
 //!    burst of hand-offs does not pay a futex wake-up each;
-//!    It does not sleep while another carrier holds a thread in `runnext`:
-//!    if that carrier is stuck (a long computation or a blocking call), the
-//!    next spin round takes the thread from it;
 //! 2. registers in `SLEEPERS` (count in `SLEEPING`), then — after a SeqCst
 //!    fence — looks for work once more, and only then futex-waits (until
 //!    the earliest timer deadline, if any).
@@ -15,6 +12,17 @@
 //! the sleeper registered, or the sleeper's last look sees the work.
 //! `WAKING` keeps a burst of producers from waking every sleeper at once:
 //! the woken carrier clears it as it wakes.
+//!
+//! A thread in another carrier's `runnext` cannot be stolen while that
+//! carrier keeps switching (it runs the thread itself, on a warm cache),
+//! but must not be stranded if that carrier gets stuck (a long computation,
+//! a blocking call). So while only such a thread is in sight, an idle
+//! carrier *watches*: it sleeps in `WATCH_NS` steps (still listed as a
+//! sleeper, so real work wakes it at once) and takes the thread if the
+//! other carrier did not switch during a step. Sleeping rather than
+//! spinning matters: a spinning sibling slows the busy carrier measurably.
+//! Making a thread `runnext` wakes nobody while a carrier is watching
+//! (`notify_runnext`).
 
 use core::sync::atomic::{fence, AtomicBool, AtomicUsize, Ordering};
 
@@ -22,6 +30,10 @@ use super::{carriers, find_next, global, snapshot_ticks, steal_stuck, timer, Car
 use crate::sys::lock::Locked;
 use crate::sys::raw;
 use crate::thread::UThread;
+
+/// How long a watching carrier sleeps between looks at a `runnext` (see
+/// `find_work`): the longest a thread waits behind a stuck carrier.
+const WATCH_NS: u64 = 100_000;
 
 /// How long an idle carrier keeps looking before it sleeps (rounds of
 /// `SPIN_PAUSES` pause instructions plus a full look for work): ~20-50 us.
@@ -31,8 +43,22 @@ const SPIN_PAUSES: u32 = 16;
 static SPINNING: AtomicUsize = AtomicUsize::new(0);
 static SLEEPING: AtomicUsize = AtomicUsize::new(0);
 static WAKING: AtomicBool = AtomicBool::new(false);
+/// Carriers sleeping on a timeout to watch another carrier's `runnext`.
+static WATCHING: AtomicUsize = AtomicUsize::new(0);
 /// Ids of sleeping carriers.
 static SLEEPERS: Locked<Vec<usize>> = Locked::new(Vec::new());
+
+/// Called after making a thread this carrier's `runnext` (and nothing
+/// else) runnable: only a stuck carrier would need help with it, so a
+/// carrier already spinning or watching is enough; otherwise as `notify`.
+#[inline]
+pub fn notify_runnext() {
+    fence(Ordering::SeqCst);
+    if WATCHING.load(Ordering::Relaxed) != 0 {
+        return;
+    }
+    notify();
+}
 
 /// Called after making work runnable: wakes a sleeper if nobody is looking.
 #[inline]
@@ -78,20 +104,27 @@ pub fn find_work(c: &'static Carrier) -> *mut UThread {
         if let Some(t) = find_next(c) {
             return t;
         }
+        // Only a thread waiting in another carrier's `runnext` is in sight:
+        // that carrier runs it soon, or is stuck; watch it (asleep, so as
+        // not to slow it down) and take the thread if it stays stuck.
+        if runnext_pending_elsewhere(c) {
+            snapshot_ticks(&mut seen);
+            sleep(c, Some(WATCH_NS));
+            if let Some(t) = find_next(c).or_else(|| steal_stuck(c, &seen)) {
+                return t;
+            }
+            continue;
+        }
         SPINNING.fetch_add(1, Ordering::SeqCst);
-        snapshot_ticks(&mut seen);
         let mut found = None;
         for _ in 0..SPIN_ROUNDS {
             for _ in 0..SPIN_PAUSES {
                 core::hint::spin_loop();
             }
             found = find_next(c);
-            if found.is_some() {
+            if found.is_some() || runnext_pending_elsewhere(c) {
                 break;
             }
-        }
-        if found.is_none() {
-            found = steal_stuck(c, &seen);
         }
         SPINNING.fetch_sub(1, Ordering::SeqCst);
         if let Some(t) = found {
@@ -101,29 +134,45 @@ pub fn find_work(c: &'static Carrier) -> *mut UThread {
             }
             return t;
         }
-        // A thread waiting in another carrier's `runnext` is either run by
-        // that carrier soon, or taken from it by the next round's stuck
-        // check: keep looking rather than sleep on it.
-        if carriers().iter().any(|v| v.id != c.id && !v.runnext.load(Ordering::Relaxed).is_null()) {
-            continue;
+        if !runnext_pending_elsewhere(c) {
+            sleep(c, None);
         }
-        sleep(c);
     }
 }
 
-fn sleep(c: &Carrier) {
+fn runnext_pending_elsewhere(c: &Carrier) -> bool {
+    carriers().iter().any(|v| v.id != c.id && !v.runnext.load(Ordering::Relaxed).is_null())
+}
+
+/// Sleeps until woken, the earliest timer deadline, or `watch` ns (a
+/// watching carrier) have passed.
+fn sleep(c: &Carrier, watch: Option<u64>) {
     c.sleeps.set(c.sleeps.get() + 1);
     c.sleep_word.store(0, Ordering::Relaxed);
     SLEEPERS.with(|s| s.push(c.id));
     SLEEPING.fetch_add(1, Ordering::Relaxed);
+    if watch.is_some() {
+        WATCHING.fetch_add(1, Ordering::Relaxed);
+    }
     fence(Ordering::SeqCst);
-    if !work_visible() {
-        let deadline = timer::earliest();
+    // The last look. A sleep without timeout must also not miss a thread
+    // made `runnext` meanwhile: its producer skipped waking anyone if it
+    // still saw us spinning or watching (`notify_runnext`).
+    if !work_visible() && (watch.is_some() || !runnext_pending_elsewhere(c)) {
+        let deadline = match watch {
+            Some(ns) => timer::earliest().min(crate::sys::time::now() + ns),
+            None => timer::earliest(),
+        };
         raw::futex_wait(&c.sleep_word, 0, (deadline != u64::MAX).then_some(deadline));
-        if c.sleep_word.load(Ordering::Acquire) == 1 {
-            // Woken by `notify`: the next producer may wake another.
-            WAKING.store(false, Ordering::Release);
-        }
+    }
+    if c.sleep_word.load(Ordering::Acquire) == 1 {
+        // Woken by `notify` (perhaps before we even slept): the next
+        // producer may wake another. Missing this would leave `WAKING` set
+        // and every later `notify` silent.
+        WAKING.store(false, Ordering::Release);
+    }
+    if watch.is_some() {
+        WATCHING.fetch_sub(1, Ordering::Relaxed);
     }
     // Still listed (timeout, or work appeared before we slept): unlist.
     SLEEPERS.with(|s| {
@@ -143,5 +192,6 @@ pub unsafe fn forget_all() {
     unsafe { SLEEPERS.reset_to(Vec::new()) };
     SLEEPING.store(0, Ordering::Relaxed);
     SPINNING.store(0, Ordering::Relaxed);
+    WATCHING.store(0, Ordering::Relaxed);
     WAKING.store(false, Ordering::Relaxed);
 }

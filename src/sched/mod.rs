@@ -13,7 +13,7 @@
 //! and stealing half of another carrier's ring (also when yielding: a
 //! yielder must not starve threads queued behind a carrier stuck in a long
 //! call). Thieves leave `runnext` alone except from a carrier that has not
-//! switched during a whole spin round (it is stuck in a long run).
+//! switched during a whole watch step (it is stuck: see `idle`).
 //!
 //! The switch protocol: a thread that stops running cannot publish itself
 //! (to a queue, a wait list, the reaper) before its registers are saved, or
@@ -152,9 +152,11 @@ pub fn ready(t: *mut UThread, next: bool) {
     match this_carrier() {
         Some(c) if next => {
             let old = c.runnext.swap(t, Ordering::AcqRel);
-            if !old.is_null() {
-                c.runq.push(old);
+            if old.is_null() {
+                idle::notify_runnext();
+                return;
             }
+            c.runq.push(old);
         }
         Some(c) => c.runq.push(t),
         None => global::push(t),
@@ -247,8 +249,8 @@ fn steal_work(c: &Carrier) -> Option<*mut UThread> {
 }
 
 /// Takes `runnext` from a carrier whose tick count is still `seen` (it has
-/// not switched for a whole spin round).
-fn steal_stuck_runnext(c: &Carrier, seen: &[u64]) -> Option<*mut UThread> {
+/// not switched for a whole watch step).
+pub(crate) fn steal_stuck(c: &Carrier, seen: &[u64]) -> Option<*mut UThread> {
     for (v, &ticks) in carriers().iter().zip(seen) {
         if v.id != c.id && v.ticks.load(Ordering::Acquire) == ticks {
             let t = v.runnext.swap(core::ptr::null_mut(), Ordering::AcqRel);
@@ -334,10 +336,6 @@ fn bump_ticks(c: &Carrier) {
 pub(crate) fn snapshot_ticks(out: &mut Vec<u64>) {
     out.clear();
     out.extend(carriers().iter().map(|v| v.ticks.load(Ordering::Acquire)));
-}
-
-pub(crate) fn steal_stuck(c: &Carrier, seen: &[u64]) -> Option<*mut UThread> {
-    steal_stuck_runnext(c, seen)
 }
 
 /// In a fork child: only the calling user thread survived, on its carrier.
