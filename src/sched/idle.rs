@@ -11,7 +11,8 @@
 //! sleeper if nobody is spinning. By the fences, either the producer sees
 //! the sleeper registered, or the sleeper's last look sees the work.
 //! `WAKING` keeps a burst of producers from waking every sleeper at once:
-//! the woken carrier clears it as it wakes.
+//! the carrier a producer took from `SLEEPERS` clears it as it leaves
+//! `sleep` (whether or not it had started waiting).
 //!
 //! A thread in another carrier's `runnext` cannot be stolen while that
 //! carrier keeps switching (it runs the thread itself, on a warm cache),
@@ -165,22 +166,25 @@ fn sleep(c: &Carrier, watch: Option<u64>) {
         };
         raw::futex_wait(&c.sleep_word, 0, (deadline != u64::MAX).then_some(deadline));
     }
-    if c.sleep_word.load(Ordering::Acquire) == 1 {
-        // Woken by `notify` (perhaps before we even slept): the next
-        // producer may wake another. Missing this would leave `WAKING` set
-        // and every later `notify` silent.
-        WAKING.store(false, Ordering::Release);
-    }
     if watch.is_some() {
         WATCHING.fetch_sub(1, Ordering::Relaxed);
     }
     // Still listed (timeout, or work appeared before we slept): unlist.
-    SLEEPERS.with(|s| {
-        if let Some(i) = s.iter().position(|&id| id == c.id) {
+    let taken_by_waker = SLEEPERS.with(|s| match s.iter().position(|&id| id == c.id) {
+        Some(i) => {
             s.swap_remove(i);
             SLEEPING.fetch_sub(1, Ordering::Relaxed);
+            false
         }
+        None => true,
     });
+    if taken_by_waker {
+        // A `notify` chose us (its futex wake may even land only after we
+        // left): we are its wake-up, so the next producer may wake another.
+        // Relying on seeing the futex word set would miss a late store and
+        // leave `WAKING` set — every later `notify` silent, a hang.
+        WAKING.store(false, Ordering::Release);
+    }
 }
 
 /// Forgets the sleeping and spinning carriers of the parent in a fork child.
