@@ -71,6 +71,13 @@
 #define CHECK_GT(a, b) CHECK_OP_(a, >, b)
 #define CHECK_GE(a, b) CHECK_OP_(a, >=, b)
 
+/* var = dlsym(handle, name), which must be found. */
+#define CHECK_DLSYM(handle, var, name)                                     \
+    do {                                                                   \
+        *(void **)&(var) = dlsym((handle), (name));                        \
+        CHECK_MSG((var) != NULL, "dlsym %s: %s", (name), dlerror());       \
+    } while (0)
+
 /* Pointer equality. */
 #define CHECK_PTR_EQ(a, b)                                                 \
     do {                                                                   \

@@ -56,12 +56,6 @@ static void *late(void *arg)
     return (void *)1;
 }
 
-#define SYM(var, name)                                                     \
-    do {                                                                   \
-        *(void **)&var = dlsym(h, name);                                   \
-        CHECK_MSG(var != NULL, "dlsym %s: %s", name, dlerror());           \
-    } while (0)
-
 int main(void)
 {
     pthread_t t[2 * NT];
@@ -72,13 +66,13 @@ int main(void)
     const char *path = TEST_LIBDIR "/libtlsgd.so";
     void *h = dlopen(path, RTLD_NOW | RTLD_LOCAL);
     CHECK_MSG(h != NULL, "dlopen %s: %s", path, dlerror());
-    SYM(p_addr, "tlsgd_addr");
-    SYM(p_get, "tlsgd_get");
-    SYM(p_set, "tlsgd_set");
-    SYM(p_pair_sum, "tlsgd_pair_sum");
-    SYM(p_check_fresh, "tlsgd_check_fresh");
-    SYM(p_scribble, "tlsgd_scribble");
-    SYM(p_check_scribble, "tlsgd_check_scribble");
+    CHECK_DLSYM(h, p_addr, "tlsgd_addr");
+    CHECK_DLSYM(h, p_get, "tlsgd_get");
+    CHECK_DLSYM(h, p_set, "tlsgd_set");
+    CHECK_DLSYM(h, p_pair_sum, "tlsgd_pair_sum");
+    CHECK_DLSYM(h, p_check_fresh, "tlsgd_check_fresh");
+    CHECK_DLSYM(h, p_scribble, "tlsgd_scribble");
+    CHECK_DLSYM(h, p_check_scribble, "tlsgd_check_scribble");
 
     /* main thread */
     CHECK_EQ(p_get(), 100);

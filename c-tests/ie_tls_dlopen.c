@@ -37,12 +37,6 @@ static void *worker(void *arg)
     return (void *)1;
 }
 
-#define SYM(var, name)                                                     \
-    do {                                                                   \
-        *(void **)&var = dlsym(h, name);                                   \
-        CHECK_MSG(var != NULL, "dlsym %s: %s", name, dlerror());           \
-    } while (0)
-
 int main(void)
 {
     pthread_t t[2 * NT];
@@ -53,10 +47,10 @@ int main(void)
     const char *path = TEST_LIBDIR "/libtlsie.so";
     void *h = dlopen(path, RTLD_NOW | RTLD_GLOBAL);
     CHECK_MSG(h != NULL, "dlopen %s: %s", path, dlerror());
-    SYM(p_addr, "tlsie_addr");
-    SYM(p_get, "tlsie_get");
-    SYM(p_get_y, "tlsie_get_y");
-    SYM(p_set, "tlsie_set");
+    CHECK_DLSYM(h, p_addr, "tlsie_addr");
+    CHECK_DLSYM(h, p_get, "tlsie_get");
+    CHECK_DLSYM(h, p_get_y, "tlsie_get_y");
+    CHECK_DLSYM(h, p_set, "tlsie_set");
 
     CHECK_EQ(p_get(), 42);
     p_set(7);

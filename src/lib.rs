@@ -16,7 +16,7 @@
 //! 6. [`thread`], [`lifecycle`], [`key`], [`foreign`], [`runtime`] — threads.
 //! 7. [`abi`] — the exported C symbols.
 //!
-//! Rules: the runtime keeps no state in `%fs` TLS (no `thread_local!`), never
+//! Rules: the runtime keeps no state in `%fs` TLS (no Rust thread-locals), never
 //! calls libc's pthread or futex entry points (they are mnthread's own
 //! exports), and never holds a `RawLock` across a context switch.
 
