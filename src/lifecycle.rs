@@ -78,7 +78,7 @@ pub fn create(spawn: &Spawn, start: StartRoutine, arg: *mut c_void) -> Result<*m
         tr.join_state.store(if spawn.detached { DETACHED } else { JOINABLE }, Ordering::Relaxed);
         tr.ctx.sp = new_context(st.top, thread_start, t as usize, arch::fp_control());
     }
-    sched::stats::THREADS_CREATED.fetch_add(1, Ordering::Relaxed);
+    sched::stats::count_created();
     if LIVE.fetch_add(1, Ordering::Relaxed) == 1 {
         // SAFETY: libc's flag; glibc clears it in its own pthread_create.
         unsafe { *real().libc_single_threaded = 0 };

@@ -169,13 +169,8 @@ pub fn ready(t: *mut UThread, next: bool) {
 pub fn finish(h: usize) {
     let t = (h & !3) as *mut UThread;
     match h & 3 {
-        H_YIELD => {
-            if let Some(c) = this_carrier() {
-                c.runq.push(t);
-            } else {
-                global::push(t);
-            }
-        }
+        // A context resumed by a switch runs on the carrier that switched.
+        H_YIELD => this_carrier().expect("switch finished off its carrier").runq.push(t),
         H_PARK => crate::park::finish_park(t),
         H_EXIT => crate::lifecycle::finish_exit(t),
         _ => {}

@@ -2,12 +2,23 @@
 //! switches, steals, times it went to sleep — plus threads created. Nothing
 //! is printed unless asked.
 
-use core::sync::atomic::{AtomicU64, Ordering};
+use core::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 
 use crate::sys::fatal::fmt_u64;
 use crate::sys::raw::write_stderr;
 
-pub static THREADS_CREATED: AtomicU64 = AtomicU64::new(0);
+static THREADS_CREATED: AtomicU64 = AtomicU64::new(0);
+/// Whether MNTHREAD_STATS asked for the report: the shared creation counter
+/// is only touched then, to keep its cache line off the create path.
+static ENABLED: AtomicBool = AtomicBool::new(false);
+
+/// Counts a created thread (when the report was asked for).
+#[inline]
+pub fn count_created() {
+    if ENABLED.load(Ordering::Relaxed) {
+        THREADS_CREATED.fetch_add(1, Ordering::Relaxed);
+    }
+}
 
 /// Registers the exit report if MNTHREAD_STATS is set to a non-zero value.
 pub fn init() {
@@ -15,6 +26,7 @@ pub fn init() {
     let v = unsafe { libc::getenv(c"MNTHREAD_STATS".as_ptr()) };
     // SAFETY: a non-null getenv result is a NUL-terminated string.
     if !v.is_null() && unsafe { *v } != 0 && unsafe { *v } != b'0' as libc::c_char {
+        ENABLED.store(true, Ordering::Relaxed);
         // SAFETY: registering a plain extern "C" fn.
         unsafe { libc::atexit(report) };
     }
