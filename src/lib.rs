@@ -13,8 +13,10 @@
 //! 3. [`mem`] — stacks, TCBs, type-stable descriptor storage.
 //! 4. [`sched`] — carriers, run queues, stealing, idle sleep, timers.
 //! 5. [`park`], [`lot`] — the waiting primitive and address-keyed wait queues.
-//! 6. [`thread`], [`lifecycle`], [`key`], [`foreign`], [`runtime`] — threads.
-//! 7. [`abi`] — the exported C symbols.
+//! 6. [`sync`], [`offload`] — synchronisation objects, blocking work done
+//!    by kernel threads for parked user threads.
+//! 7. [`thread`], [`lifecycle`], [`key`], [`foreign`], [`runtime`] — threads.
+//! 8. [`abi`] — the exported C symbols.
 //!
 //! Rules: the runtime keeps no state in `%fs` TLS (no Rust thread-locals), never
 //! calls libc's pthread or futex entry points (they are mnthread's own
@@ -34,11 +36,13 @@ pub mod lifecycle;
 mod loom_model;
 pub mod lot;
 pub mod mem;
+pub mod offload;
 pub mod overflow;
 pub mod park;
 pub mod park_state;
 pub mod runtime;
 pub mod sched;
+pub mod sync;
 pub mod sys;
 pub mod thread;
 pub mod unwind;

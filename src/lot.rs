@@ -1,23 +1,41 @@
 //! Address-keyed wait queues ("parking lot"): wait until woken on behalf of
-//! an address, with no storage in the object itself. Join and once use it;
-//! so will every synchronisation object, which is why they can keep glibc's
-//! sizes and static initialisers.
+//! an address, with no storage in the object itself. Every synchronisation
+//! object (mutex, cond, rwlock, semaphore, once, the futex emulation) waits
+//! here, which is why they keep glibc's sizes and static initialisers.
 //!
-//! A key hashes to one of `BUCKETS` buckets, each a lock and a FIFO of
-//! waiting nodes (on the waiters' stacks). `wait` checks its condition
-//! *under the bucket lock* before queueing, and wakers change the condition
-//! before taking the lock to dequeue: so a wake-up is never lost between
-//! the check and the sleep. A timed-out waiter removes its node under the
-//! lock; if a waker had already dequeued it, it waits for that wake-up to
-//! land before returning (its node must outlive the waker's last touch).
+//! A key hashes to one of `BUCKETS` buckets (4096, each lock on its own
+//! cache line), each a FIFO of waiting nodes that live on the waiters'
+//! stacks. Protocol and invariants:
+//! * `wait` checks its condition *under the bucket lock* before queueing,
+//!   and wakers change the condition before taking the lock to dequeue: a
+//!   wake-up is never lost between the check and the sleep.
+//! * A node is in at most one queue; its `key` changes only in `requeue`,
+//!   which holds the locks of both buckets. So whoever holds the lock of
+//!   `bucket(node.key)` and re-reads the same key owns the node's place.
+//! * A waker unlinks nodes under the lock and wakes them after dropping it;
+//!   an unlinked node stays alive until its waiter sees the wake-up.
+//! * A timed-out waiter removes its node itself; if a waker had already
+//!   unlinked it, it waits for that wake-up to land before returning (and
+//!   reports being woken: the wake-up was consumed, so it must count).
+//! * `bits` filter wake-ups as FUTEX_WAIT_BITSET/WAKE_BITSET do: a wake with
+//!   mask `m` takes only nodes with `bits & m != 0`.
+
+use core::sync::atomic::{AtomicUsize, Ordering};
+
+use crossbeam_utils::CachePadded;
 
 use crate::park::Waiter;
 use crate::sys::lock::Locked;
 
-const BUCKETS: usize = 256;
+const BUCKET_BITS: u32 = 12;
+const BUCKETS: usize = 1 << BUCKET_BITS;
+
+/// Wait or wake for every bit (plain futex semantics).
+pub const ALL_BITS: u32 = !0;
 
 struct Node {
-    key: usize,
+    key: AtomicUsize,
+    bits: u32,
     waiter: *const Waiter,
     next: *mut Node,
 }
@@ -30,7 +48,22 @@ struct Queue {
 // SAFETY: the nodes are only followed under the bucket lock.
 unsafe impl Send for Queue {}
 
+const EMPTY: Queue = Queue { head: core::ptr::null_mut(), tail: core::ptr::null_mut() };
+
 impl Queue {
+    fn push(&mut self, n: *mut Node) {
+        // SAFETY: `n` is a live node not in any queue; `tail` is queued, alive.
+        unsafe {
+            (*n).next = core::ptr::null_mut();
+            if self.tail.is_null() {
+                self.head = n;
+            } else {
+                (*self.tail).next = n;
+            }
+        }
+        self.tail = n;
+    }
+
     /// Unlinks up to `max` nodes that `matches`, oldest first, handing each
     /// to `taken` once it is out of the queue. Returns how many.
     fn unlink_where(&mut self, matches: impl Fn(*mut Node) -> bool, max: usize, mut taken: impl FnMut(*mut Node)) -> usize {
@@ -59,14 +92,68 @@ impl Queue {
         }
         count
     }
+
+    /// Unlinks up to `max` waiters of `key` whose bits meet `bits` onto the
+    /// wake list `list`.
+    fn take(&mut self, key: usize, bits: u32, max: usize, list: &mut WakeList) -> usize {
+        self.unlink_where(
+            // SAFETY: queued nodes are alive while queued; we hold the lock.
+            |n| unsafe { (*n).key.load(Ordering::Relaxed) == key && (*n).bits & bits != 0 },
+            max,
+            |n| list.add(n),
+        )
+    }
 }
 
-static TABLE: [Locked<Queue>; BUCKETS] =
-    [const { Locked::new(Queue { head: core::ptr::null_mut(), tail: core::ptr::null_mut() }) }; BUCKETS];
+/// Nodes unlinked under a lock, woken once it is dropped.
+struct WakeList(*mut Node);
+
+impl WakeList {
+    fn add(&mut self, n: *mut Node) {
+        // SAFETY: unlinked: the node is ours until its waiter is woken.
+        unsafe { (*n).next = self.0 };
+        self.0 = n;
+    }
+
+    /// Wakes every node. Call with no bucket lock held.
+    fn wake_all(self) {
+        let mut n = self.0;
+        while !n.is_null() {
+            // SAFETY: unlinked nodes stay alive until their waiter is woken;
+            // read what we need first.
+            let (next, waiter) = unsafe { ((*n).next, (*n).waiter) };
+            // SAFETY: the waiter has not been woken yet, so it is still waiting.
+            unsafe { Waiter::wake(waiter) };
+            n = next;
+        }
+    }
+}
+
+static TABLE: [CachePadded<Locked<Queue>>; BUCKETS] = [const { CachePadded::new(Locked::new(EMPTY)) }; BUCKETS];
+
+fn index(key: usize) -> usize {
+    ((key as u64).wrapping_mul(0x9E37_79B9_7F4A_7C15) >> (64 - BUCKET_BITS)) as usize
+}
 
 fn bucket(key: usize) -> &'static Locked<Queue> {
-    let h = (key as u64).wrapping_mul(0x9E37_79B9_7F4A_7C15) >> 56;
-    &TABLE[h as usize % BUCKETS]
+    &TABLE[index(key)]
+}
+
+/// Runs `f` with the queues of `k1` and `k2` locked (`None` for the second
+/// when both keys share a bucket). Locks are taken in table order.
+fn with_two<R>(k1: usize, k2: usize, f: impl FnOnce(&mut Queue, Option<&mut Queue>) -> R) -> R {
+    let (i1, i2) = (index(k1), index(k2));
+    if i1 == i2 {
+        return f(&mut TABLE[i1].lock(), None);
+    }
+    let (mut first, mut second) = if i1 < i2 {
+        let a = TABLE[i1].lock();
+        (a, TABLE[i2].lock())
+    } else {
+        let b = TABLE[i2].lock();
+        (TABLE[i1].lock(), b)
+    };
+    f(&mut first, Some(&mut second))
 }
 
 #[derive(PartialEq, Eq, Debug)]
@@ -78,23 +165,17 @@ pub enum WaitResult {
 }
 
 /// Waits on `key` if `still_wait()` holds (checked under the bucket lock),
-/// until woken or `deadline`.
-pub fn wait(key: usize, still_wait: impl FnOnce() -> bool, deadline: Option<u64>) -> WaitResult {
+/// until woken by a wake whose mask meets `bits`, or until `deadline`
+/// (monotonic ns).
+pub fn wait(key: usize, bits: u32, still_wait: impl FnOnce() -> bool, deadline: Option<u64>) -> WaitResult {
     let waiter = Waiter::for_current();
-    let mut node = Node { key, waiter: &waiter, next: core::ptr::null_mut() };
+    let mut node = Node { key: AtomicUsize::new(key), bits, waiter: &waiter, next: core::ptr::null_mut() };
     let np: *mut Node = &mut node;
-    let b = bucket(key);
-    let queued = b.with(|q| {
+    let queued = bucket(key).with(|q| {
         if !still_wait() {
             return false;
         }
-        if q.tail.is_null() {
-            q.head = np;
-        } else {
-            // SAFETY: `tail` is a queued node, alive while queued.
-            unsafe { (*q.tail).next = np };
-        }
-        q.tail = np;
+        q.push(np);
         true
     });
     if !queued {
@@ -103,7 +184,17 @@ pub fn wait(key: usize, still_wait: impl FnOnce() -> bool, deadline: Option<u64>
     if waiter.wait(deadline) {
         return WaitResult::Woken;
     }
-    let removed = b.with(|q| q.unlink_where(|node| node == np, 1, |_| {})) == 1;
+    // Timed out: take the node out of whichever queue holds it now.
+    let removed = loop {
+        // SAFETY: `np` is our own node.
+        let k = unsafe { (*np).key.load(Ordering::Acquire) };
+        let mut q = bucket(k).lock();
+        // SAFETY: as above; a requeue changes the key only under this lock too.
+        if unsafe { (*np).key.load(Ordering::Relaxed) } != k {
+            continue;
+        }
+        break q.unlink_where(|n| n == np, 1, |_| {}) == 1;
+    };
     if removed {
         return WaitResult::TimedOut;
     }
@@ -111,29 +202,72 @@ pub fn wait(key: usize, still_wait: impl FnOnce() -> bool, deadline: Option<u64>
     WaitResult::Woken
 }
 
-/// Wakes the oldest `n` waiters on `key`. Returns how many.
-pub fn wake(key: usize, n: usize) -> usize {
-    let mut woken: *mut Node = core::ptr::null_mut();
-    let count = bucket(key).with(|q| {
-        q.unlink_where(
-            // SAFETY: queued nodes are alive while queued; we hold the lock.
-            |node| unsafe { (*node).key } == key,
-            n,
-            |node| {
-                // SAFETY: dequeued: the node is ours until its waiter is woken.
-                unsafe { (*node).next = woken };
-                woken = node;
-            },
-        )
+/// Wakes the oldest `n` waiters on `key` whose bits meet `bits`. Returns
+/// how many.
+pub fn wake(key: usize, n: usize, bits: u32) -> usize {
+    let mut list = WakeList(core::ptr::null_mut());
+    let count = bucket(key).with(|q| q.take(key, bits, n, &mut list));
+    list.wake_all();
+    count
+}
+
+/// If `check()` holds (run with both queues locked): wakes up to `nwake`
+/// waiters on `from` and moves up to `nmove` more to wait on `to`. Returns
+/// woken + moved, or `None` when `check()` failed.
+pub fn requeue(from: usize, to: usize, nwake: usize, nmove: usize, check: impl FnOnce() -> bool) -> Option<usize> {
+    let mut list = WakeList(core::ptr::null_mut());
+    let count = with_two(from, to, |qf, qt| {
+        if !check() {
+            return None;
+        }
+        let woken = qf.take(from, ALL_BITS, nwake, &mut list);
+        let mut moving = WakeList(core::ptr::null_mut());
+        // SAFETY: queued nodes are alive while queued; we hold the lock.
+        let moved = qf.unlink_where(|n| unsafe { (*n).key.load(Ordering::Relaxed) } == from, nmove, |n| moving.add(n));
+        // `moving` is newest-first: reverse it so FIFO order survives.
+        let mut order = WakeList(core::ptr::null_mut());
+        while !moving.0.is_null() {
+            let n = moving.0;
+            // SAFETY: unlinked nodes stay alive (their waiters are parked).
+            moving.0 = unsafe { (*n).next };
+            order.add(n);
+        }
+        let target = match qt {
+            Some(q) => q,
+            None => qf,
+        };
+        let mut n = order.0;
+        while !n.is_null() {
+            // SAFETY: as above; the key changes with both locks held.
+            let next = unsafe { (*n).next };
+            unsafe { (*n).key.store(to, Ordering::Release) };
+            target.push(n);
+            n = next;
+        }
+        Some(woken + moved)
     });
-    while !woken.is_null() {
-        // SAFETY: dequeued nodes stay alive until their waiter is woken; read
-        // what we need first.
-        let (next, waiter) = unsafe { ((*woken).next, (*woken).waiter) };
-        // SAFETY: the waiter has not been woken yet, so it is still waiting.
-        unsafe { Waiter::wake(waiter) };
-        woken = next;
-    }
+    list.wake_all();
+    count
+}
+
+/// With both queues locked, runs `op()` (FUTEX_WAKE_OP's atomic operation
+/// and comparison), wakes up to `n1` waiters on `k1` and, if `op()` said
+/// so, up to `n2` on `k2`. Returns how many were woken.
+pub fn wake_op(k1: usize, n1: usize, k2: usize, n2: usize, op: impl FnOnce() -> bool) -> usize {
+    let mut list = WakeList(core::ptr::null_mut());
+    let count = with_two(k1, k2, |q1, q2| {
+        let second = op();
+        let mut count = q1.take(k1, ALL_BITS, n1, &mut list);
+        if second {
+            let q = match q2 {
+                Some(q) => q,
+                None => q1,
+            };
+            count += q.take(k2, ALL_BITS, n2, &mut list);
+        }
+        count
+    });
+    list.wake_all();
     count
 }
 
@@ -144,6 +278,6 @@ pub fn wake(key: usize, n: usize) -> usize {
 pub unsafe fn forget_all() {
     for b in &TABLE {
         // SAFETY: forwarded.
-        unsafe { b.reset_to(Queue { head: core::ptr::null_mut(), tail: core::ptr::null_mut() }) };
+        unsafe { b.reset_to(EMPTY) };
     }
 }

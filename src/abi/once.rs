@@ -32,11 +32,11 @@ pub extern "C" fn __pthread_once(ctl: *mut libc::pthread_once_t, init: extern "C
 pub extern "C" fn mnthread_once_wait(word: *mut c_int, value: c_int) {
     // SAFETY: the program's once object, alive while pthread_once runs.
     let w = unsafe { &*(word as *const AtomicI32) };
-    lot::wait(word as usize, || w.load(Ordering::Acquire) == value, None);
+    lot::wait(word as usize, lot::ALL_BITS, || w.load(Ordering::Acquire) == value, None);
 }
 
 /// Wakes up to `n` callers parked on `word`.
 #[no_mangle]
 pub extern "C" fn mnthread_once_wake(word: *mut c_int, n: c_int) {
-    lot::wake(word as usize, n.max(0) as usize);
+    lot::wake(word as usize, n.max(0) as usize, lot::ALL_BITS);
 }

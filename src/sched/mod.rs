@@ -351,5 +351,6 @@ pub unsafe fn forget_parent_threads() {
         timer::forget_all();
         idle::forget_all();
         crate::lot::forget_all();
+        crate::offload::forget_all();
     }
 }

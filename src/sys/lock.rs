@@ -103,4 +103,31 @@ impl<T> Locked<T> {
         // SAFETY: the guard gives exclusive access until it drops after `f`.
         f(unsafe { &mut *self.value.get() })
     }
+
+    /// Takes the lock; the value is reachable through the guard until it
+    /// drops (for code that must hold two locks at once).
+    #[inline]
+    pub fn lock(&self) -> LockedGuard<'_, T> {
+        LockedGuard { _raw: self.lock.lock(), value: self.value.get() }
+    }
+}
+
+pub struct LockedGuard<'a, T> {
+    _raw: RawLockGuard<'a>,
+    value: *mut T,
+}
+
+impl<T> core::ops::Deref for LockedGuard<'_, T> {
+    type Target = T;
+    fn deref(&self) -> &T {
+        // SAFETY: the lock is held for the guard's lifetime.
+        unsafe { &*self.value }
+    }
+}
+
+impl<T> core::ops::DerefMut for LockedGuard<'_, T> {
+    fn deref_mut(&mut self) -> &mut T {
+        // SAFETY: as above, and the guard is borrowed mutably.
+        unsafe { &mut *self.value }
+    }
 }

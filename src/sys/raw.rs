@@ -34,6 +34,12 @@ pub const FUTEX_WAKE_PRIVATE: usize = (libc::FUTEX_WAKE | libc::FUTEX_PRIVATE_FL
 /// Sleeps while `*word == expected`, until woken or until the absolute
 /// CLOCK_MONOTONIC `deadline` (ns; `None` = forever). Returns the raw result.
 pub fn futex_wait(word: &core::sync::atomic::AtomicU32, expected: u32, deadline: Option<u64>) -> isize {
+    futex_wait_op(word, expected, deadline, FUTEX_WAIT_BITSET_PRIVATE, !0)
+}
+
+/// [`futex_wait`] with the operation (a FUTEX_WAIT_BITSET, private or
+/// shared) and the bit mask chosen by the caller.
+pub fn futex_wait_op(word: *const core::sync::atomic::AtomicU32, expected: u32, deadline: Option<u64>, op: usize, bits: u32) -> isize {
     let ts;
     let tsp = match deadline {
         Some(ns) => {
@@ -42,19 +48,23 @@ pub fn futex_wait(word: &core::sync::atomic::AtomicU32, expected: u32, deadline:
         }
         None => 0,
     };
-    // SAFETY: `word` is a live u32; `tsp` is null or points at a timespec on
-    // this stack for the duration of the call.
-    unsafe {
-        syscall6(libc::SYS_futex, word.as_ptr() as usize, FUTEX_WAIT_BITSET_PRIVATE, expected as usize, tsp, 0, !0u32 as usize)
-    }
+    // SAFETY: the kernel reads `word` (faulting it in, or returning EFAULT);
+    // `tsp` is null or points at a timespec on this stack during the call.
+    unsafe { syscall6(libc::SYS_futex, word as usize, op, expected as usize, tsp, 0, bits as usize) }
 }
 
 /// Wakes up to `n` kernel threads sleeping on `word`. Waking an address that
 /// has since been reused is harmless: every futex sleeper re-checks its word.
 pub fn futex_wake(word: *const core::sync::atomic::AtomicU32, n: u32) {
+    futex_wake_op(word, n, FUTEX_WAKE_PRIVATE, !0);
+}
+
+/// [`futex_wake`] with the operation (a FUTEX_WAKE or WAKE_BITSET, private
+/// or shared) and mask chosen by the caller. Returns the raw result.
+pub fn futex_wake_op(word: *const core::sync::atomic::AtomicU32, n: u32, op: usize, bits: u32) -> isize {
     // SAFETY: FUTEX_WAKE only uses the address as a key; it never dereferences it
     // in a way that can fault the caller.
-    unsafe { syscall3(libc::SYS_futex, word as usize, FUTEX_WAKE_PRIVATE, n as usize) };
+    unsafe { syscall6(libc::SYS_futex, word as usize, op, n as usize, 0, 0, bits as usize) }
 }
 
 pub fn sched_yield() {

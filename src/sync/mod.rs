@@ -1,0 +1,24 @@
+//! Layer 6: synchronisation objects — mutexes, condition variables, rwlocks,
+//! barriers, spinlocks, semaphores and the futex emulation — all built on
+//! [`futex`], an emulated futex whose private waits park user threads in the
+//! address-keyed [`crate::lot`] and whose process-shared waits go to the
+//! kernel (through [`crate::offload`] when the waiter is a user thread).
+//!
+//! The objects keep glibc's sizes and layouts where a program can see them
+//! (static initialisers, the mutex kind field); the rest of each object is
+//! mnthread's own state, documented in its module.
+
+pub mod futex;
+
+use crate::sys::real::real;
+
+/// The calling thread's id as glibc stores it in its TCB: a kernel tid for
+/// threads mnthread did not create, a unique synthetic tid (above
+/// PID_MAX_LIMIT) for user threads. Owner field of mutexes and rwlocks.
+#[inline]
+pub fn self_tid() -> i32 {
+    let tp = crate::arch::thread_pointer();
+    // SAFETY: every thread's TCB is a glibc `struct pthread` with `tid` at
+    // this offset (user TCBs are built that way, see mem::tcb).
+    unsafe { *((tp + real().pthread_tid_offset) as *const i32) }
+}
