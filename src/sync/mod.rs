@@ -9,6 +9,8 @@
 //! mnthread's own state, documented in its module.
 
 pub mod futex;
+pub mod named_sem;
+pub mod sem;
 
 use crate::sys::real::real;
 
