@@ -6,6 +6,7 @@
 pub mod attr;
 pub mod c11_sync;
 pub mod cond;
+pub mod c11_thread;
 pub mod dl;
 pub mod fork;
 pub mod ext;
@@ -13,5 +14,7 @@ pub mod key;
 pub mod mutex;
 pub mod mutexattr;
 pub mod once;
+pub mod sem;
+pub mod syscall;
 pub mod thread;
 pub mod yield_;

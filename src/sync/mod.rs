@@ -12,6 +12,8 @@ pub mod cond;
 pub mod futex;
 pub mod mutex;
 pub mod mutex_robust;
+pub mod named_sem;
+pub mod sem;
 
 use crate::sys::real::real;
 
