@@ -48,7 +48,7 @@ pub fn remove(m: &Mutex) {
         let t = runtime::current();
         // SAFETY: `t` is the caller's own descriptor.
         unsafe {
-            if (*t).robust == m as *const Mutex as *mut Mutex {
+            if core::ptr::eq((*t).robust, m) {
                 (*t).robust = next;
             }
         }
