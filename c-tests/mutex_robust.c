@@ -73,6 +73,16 @@ static void dies_holding(pthread_mutex_t *m, void *(*fn)(void *))
     CHECK_OK(pthread_join(t, NULL));
 }
 
+static pthread_cond_t cv = PTHREAD_COND_INITIALIZER;
+static volatile int cv_waiting;
+static void *signal_and_die(void *arg)
+{
+    CHECK_OK(pthread_mutex_lock(arg)); /* the waiter is in cond_wait */
+    CHECK(cv_waiting);
+    CHECK_OK(pthread_cond_signal(&cv));
+    return NULL; /* exits holding it */
+}
+
 static volatile int timer_done;
 static void timer_cb(union sigval sv)
 {
@@ -158,6 +168,16 @@ int main(void)
     CHECK_OK(pthread_mutex_unlock(&rr));
     CHECK_OK(pthread_mutex_unlock(&rr));
     CHECK_ERR(pthread_mutex_unlock(&rr), EPERM);
+
+    /* The holder dies while we wait on a cond: the wait returns
+     * EOWNERDEAD with the mutex held. */
+    CHECK_OK(pthread_mutex_lock(&rm));
+    cv_waiting = 1;
+    CHECK_OK(pthread_create(&t, NULL, signal_and_die, &rm));
+    CHECK_ERR(pthread_cond_wait(&cv, &rm), EOWNERDEAD);
+    CHECK_OK(pthread_mutex_consistent(&rm));
+    CHECK_OK(pthread_mutex_unlock(&rm));
+    CHECK_OK(pthread_join(t, NULL));
 
     /* A kernel thread the program did not create dies holding it. */
     pthread_mutex_t fm;

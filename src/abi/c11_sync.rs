@@ -35,7 +35,8 @@ pub fn map(err: c_int) -> c_int {
 
 #[no_mangle]
 pub extern "C" fn mtx_init(m: *mut Mtx, ty: c_int) -> c_int {
-    let mut a: libc::pthread_mutexattr_t = unsafe_zeroed_attr();
+    // SAFETY: a plain C struct of bytes; all zero is a valid value.
+    let mut a: libc::pthread_mutexattr_t = unsafe { core::mem::zeroed() };
     mutexattr::pthread_mutexattr_init(&mut a);
     let kind = if ty == MTX_PLAIN | MTX_RECURSIVE || ty == MTX_TIMED | MTX_RECURSIVE {
         libc::PTHREAD_MUTEX_RECURSIVE
@@ -44,11 +45,6 @@ pub extern "C" fn mtx_init(m: *mut Mtx, ty: c_int) -> c_int {
     };
     mutexattr::pthread_mutexattr_settype(&mut a, kind);
     map(mutex::pthread_mutex_init(m, &a))
-}
-
-fn unsafe_zeroed_attr() -> libc::pthread_mutexattr_t {
-    // SAFETY: a plain C struct of bytes; all zero is a valid value.
-    unsafe { core::mem::zeroed() }
 }
 
 #[no_mangle]

@@ -5,7 +5,7 @@ use core::ffi::c_int;
 use core::sync::atomic::Ordering;
 
 use super::mutexattr::{self, MutexAttr};
-use crate::sync::mutex::{Limit, Mutex, KIND_PP, KIND_ROBUST, STATE, TYPE_ERRORCHECK, TYPE_MASK};
+use crate::sync::mutex::{Enc, Limit, Mutex, KIND_PP, KIND_ROBUST, TYPE_ERRORCHECK, TYPE_MASK};
 
 /// Smallest and largest SCHED_FIFO priority: the valid priority ceilings.
 pub const PRIO_MIN: c_int = 1;
@@ -45,7 +45,7 @@ pub extern "C" fn pthread_mutex_init(m: *mut libc::pthread_mutex_t, attr: *const
 pub extern "C" fn pthread_mutex_destroy(m: *mut libc::pthread_mutex_t) -> c_int {
     let m = mx(m);
     let kind = m.kind.load(Ordering::Relaxed);
-    if kind & KIND_ROBUST == 0 && m.lock.load(Ordering::Relaxed) & STATE != 0 {
+    if kind & KIND_ROBUST == 0 && Enc::of(kind).held(m.lock.load(Ordering::Relaxed)) {
         return libc::EBUSY;
     }
     // As glibc: a destroyed mutex has kind -1, and locking it fails with EINVAL.

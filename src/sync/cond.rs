@@ -26,16 +26,16 @@
 //! Wait morphing (private cond, non-robust private mutex): a signal or
 //! broadcast moves waiters from `seq` onto the mutex's lock word instead of
 //! waking them into a mutex they cannot have yet. Under both queue locks it
-//! first makes sure the word says CONTENDED, so the unlock that follows
+//! first sets the word's waiters bit, so the unlock that follows
 //! wakes one of them; if the mutex is free it wakes one waiter instead (a
-//! broadcast moves the rest: that one acquires with CONTENDED and passes
-//! the wake-up on). Every thread leaving a wait acquires with CONTENDED.
+//! broadcast moves the rest: that one acquires with the waiters bit and passes
+//! the wake-up on). Every thread leaving a wait acquires with the waiters bit.
 
 use core::ffi::c_int;
 use core::sync::atomic::{AtomicPtr, AtomicU32, Ordering};
 
 use super::futex::{self, Scope};
-use super::mutex::{Mutex, CONTENDED, KIND_PSHARED, KIND_ROBUST, STATE};
+use super::mutex::{Mutex, HELD, KIND_PSHARED, KIND_ROBUST, WAITERS};
 use crate::lot;
 
 pub const FLAG_PSHARED: u32 = 1;
@@ -161,17 +161,17 @@ fn morphable(m: *mut Mutex) -> bool {
     kind & (KIND_ROBUST | KIND_PSHARED) == 0 && kind != -1
 }
 
-/// If the mutex is held, makes its word say CONTENDED and returns true.
+/// If the (private) mutex is held, sets its waiters bit and returns true.
 fn mark_contended(lock: &AtomicU32) -> bool {
     let mut w = lock.load(Ordering::Relaxed);
     loop {
-        if w & STATE == 0 {
+        if w & HELD == 0 {
             return false;
         }
-        if w & STATE == CONTENDED {
+        if w & WAITERS != 0 {
             return true;
         }
-        match lock.compare_exchange_weak(w, (w & !STATE) | CONTENDED, Ordering::Relaxed, Ordering::Relaxed) {
+        match lock.compare_exchange_weak(w, w | WAITERS, Ordering::Relaxed, Ordering::Relaxed) {
             Ok(_) => return true,
             Err(now) => w = now,
         }

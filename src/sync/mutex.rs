@@ -8,21 +8,26 @@
 //! `prev`@24/`next`@32 (links in the holder's robust list). All zero is
 //! PTHREAD_MUTEX_INITIALIZER; the other static initialisers only set `kind`.
 //!
-//! Lock word protocol (Drepper's "mutex3" plus two robust flags):
-//! * low bits `STATE`: 0 free, 1 held, 2 held and someone may be waiting.
-//!   Acquire: CAS free -> 1 (the inline fast path), or -> 2 for a thread that
-//!   has waited (it cannot know whether others still wait). A waiter turns
-//!   1 into 2 before it sleeps on the word, so an unlock that swaps out a 2
-//!   wakes one waiter and an unlock that swaps out a 1 wakes nobody.
-//!   Barging is allowed: a woken waiter competes with newcomers.
+//! Lock word protocol (Drepper's "mutex3" with bits, plus robust flags):
+//! * a holder part (`Enc::holder` under `Enc::mask`) and a `WAITERS` bit.
+//!   Private words: holder bit 1, waiters bit 2. Process-shared robust
+//!   words use the kernel's robust-futex encoding instead — holder = the
+//!   holding process's pid, waiters 0x80000000, `DIED` = FUTEX_OWNER_DIED —
+//!   so that the kernel marks them when the process dies (`mutex_robust`).
+//! * Acquire: CAS a free word to holder (the inline fast path: 0 -> 1), or
+//!   to holder|waiters for a thread that has slept (it cannot know whether
+//!   others still sleep). A waiter sets the waiters bit before it sleeps on
+//!   the word, so an unlock (swap to 0) that sees the bit wakes one waiter
+//!   and one that does not wakes nobody. Barging is allowed: a woken waiter
+//!   competes with newcomers. Lockers spin briefly before sleeping.
 //! * `DIED` (robust only): the holder exited without unlocking. Set by the
-//!   exit hook (which releases the state bits); the next locker takes the
-//!   lock keeping `DIED` and gets EOWNERDEAD; `pthread_mutex_consistent`
+//!   exit hook (which frees the word); the next locker takes the lock
+//!   keeping `DIED` and gets EOWNERDEAD; `pthread_mutex_consistent`
 //!   clears it; an unlock that still sees it stores `NOTREC` for good.
 //! * `NOTREC`: not recoverable; every lock attempt fails with
 //!   ENOTRECOVERABLE. Only a new `pthread_mutex_init` clears it.
 //! * Only the holder changes `owner`, `count` and the robust flags while it
-//!   holds the lock (waiters only turn 1 into 2), so these need no CAS.
+//!   holds the lock (waiters only add the waiters bit), so these need no CAS.
 //!
 //! Condition variables move their waiters onto `lock` (wait morphing, see
 //! `cond`): such a waiter later acquires with 2, like any waiter.
@@ -49,11 +54,50 @@ pub struct Mutex {
 const _: () = assert!(core::mem::size_of::<Mutex>() == 40);
 const _: () = assert!(core::mem::size_of::<Mutex>() == core::mem::size_of::<libc::pthread_mutex_t>());
 
-pub const STATE: u32 = 3;
+/// Private words: the holder bit and the waiters bit.
 pub const HELD: u32 = 1;
-pub const CONTENDED: u32 = 2;
+pub const WAITERS: u32 = 2;
 pub const DIED: u32 = 0x4000_0000;
 pub const NOTREC: u32 = 0x2000_0000;
+/// The kernel's FUTEX_WAITERS (process-shared robust words).
+const KERNEL_WAITERS: u32 = 0x8000_0000;
+
+/// How a lock word says that it is held (bits under `mask`) and that
+/// someone waits (`waiters`).
+#[derive(Clone, Copy)]
+pub struct Enc {
+    pub waiters: u32,
+    pub mask: u32,
+}
+
+const PRIVATE_ENC: Enc = Enc { waiters: WAITERS, mask: HELD };
+const KERNEL_ENC: Enc = Enc { waiters: KERNEL_WAITERS, mask: !(KERNEL_WAITERS | DIED | NOTREC) };
+
+impl Enc {
+    /// The encoding of a mutex of `kind`.
+    #[inline]
+    pub fn of(kind: i32) -> Enc {
+        if kind & (KIND_ROBUST | KIND_PSHARED) == KIND_ROBUST | KIND_PSHARED {
+            KERNEL_ENC
+        } else {
+            PRIVATE_ENC
+        }
+    }
+
+    #[inline]
+    pub fn held(self, w: u32) -> bool {
+        w & self.mask != 0
+    }
+
+    /// The holder part a locker stores: 1, or its process's pid.
+    fn holder(self) -> u32 {
+        if self.waiters == KERNEL_WAITERS {
+            super::mutex_robust::pid()
+        } else {
+            HELD
+        }
+    }
+}
 
 pub const TYPE_NORMAL: i32 = 0;
 pub const TYPE_RECURSIVE: i32 = 1;
@@ -132,7 +176,7 @@ impl Mutex {
     pub fn unlock(&self) -> c_int {
         let kind = self.kind.load(Ordering::Relaxed);
         if Self::is_plain(kind) {
-            if self.lock.swap(0, Ordering::Release) == CONTENDED {
+            if self.lock.swap(0, Ordering::Release) & WAITERS != 0 {
                 futex::wake(&self.lock, 1, Self::scope(kind));
             }
             return 0;
@@ -142,7 +186,7 @@ impl Mutex {
 
     /// Every lock attempt but a plain mutex's uncontended one. `waited`:
     /// the caller comes back from a condition wait (it may have been moved
-    /// onto this word, so it must acquire with CONTENDED).
+    /// onto this word, so it must acquire with the waiters bit).
     #[cold]
     pub fn lock_slow(&self, kind: i32, limit: Limit, waited: bool) -> c_int {
         let ty = kind & KIND_BEHAVIOUR;
@@ -150,8 +194,9 @@ impl Mutex {
             return libc::EINVAL;
         }
         let checks_owner = !Self::is_plain(kind);
+        let enc = Enc::of(kind);
         let tid = if checks_owner { self_tid() } else { 0 };
-        if checks_owner && self.owner.load(Ordering::Relaxed) == tid && self.lock.load(Ordering::Relaxed) & STATE != 0 {
+        if checks_owner && self.owner.load(Ordering::Relaxed) == tid && enc.held(self.lock.load(Ordering::Relaxed)) {
             match ty & TYPE_MASK {
                 TYPE_RECURSIVE => {
                     let c = self.count.load(Ordering::Relaxed);
@@ -167,7 +212,7 @@ impl Mutex {
                 _ => {}
             }
         }
-        let r = self.acquire(kind, limit, waited);
+        let r = self.acquire(kind, enc, limit, waited);
         if r != 0 && r != libc::EOWNERDEAD {
             return r;
         }
@@ -175,7 +220,7 @@ impl Mutex {
             self.owner.store(tid, Ordering::Relaxed);
             self.count.store(1, Ordering::Relaxed);
             if kind & KIND_ROBUST != 0 {
-                super::mutex_robust::push(self);
+                super::mutex_robust::push(self, kind);
             }
         }
         r
@@ -183,9 +228,10 @@ impl Mutex {
 
     /// Takes the lock word: 0, EOWNERDEAD (taken, `DIED` kept), EBUSY,
     /// ETIMEDOUT, EINVAL (bad timespec), ENOTRECOVERABLE.
-    fn acquire(&self, kind: i32, limit: Limit, waited: bool) -> c_int {
+    fn acquire(&self, kind: i32, enc: Enc, limit: Limit, waited: bool) -> c_int {
         let scope = Self::scope(kind);
-        let mut take = if waited { CONTENDED } else { HELD };
+        let holder = enc.holder();
+        let mut take = if waited { holder | enc.waiters } else { holder };
         let mut spins = SPIN_ROUNDS;
         let mut deadline: Option<Option<u64>> = None;
         loop {
@@ -193,7 +239,7 @@ impl Mutex {
             if w & NOTREC != 0 {
                 return libc::ENOTRECOVERABLE;
             }
-            if w & STATE == 0 {
+            if !enc.held(w) {
                 if self.lock.compare_exchange(w, (w & DIED) | take, Ordering::Acquire, Ordering::Relaxed).is_ok() {
                     return if w & DIED != 0 { libc::EOWNERDEAD } else { 0 };
                 }
@@ -214,11 +260,11 @@ impl Mutex {
                     Err(e) => return e,
                 },
             };
-            let sleeping = (w & !STATE) | CONTENDED;
+            let sleeping = w | enc.waiters;
             if w != sleeping && self.lock.compare_exchange(w, sleeping, Ordering::Relaxed, Ordering::Relaxed).is_err() {
                 continue;
             }
-            take = CONTENDED;
+            take = holder | enc.waiters;
             if futex::wait(&self.lock, sleeping, d, scope) == libc::ETIMEDOUT {
                 return libc::ETIMEDOUT;
             }
@@ -232,10 +278,7 @@ impl Mutex {
         if !valid_type(ty) {
             return libc::EINVAL;
         }
-        let tid = self_tid();
-        let w = self.lock.load(Ordering::Relaxed);
-        let owned = w & STATE != 0 && self.owner.load(Ordering::Relaxed) == tid;
-        if !owned {
+        if !self.held_by_caller() {
             // glibc's non-robust NORMAL/ADAPTIVE with PI or PP do not check either.
             if ty & TYPE_MASK == TYPE_RECURSIVE || ty & TYPE_MASK == TYPE_ERRORCHECK || kind & KIND_ROBUST != 0 {
                 return libc::EPERM;
@@ -257,7 +300,7 @@ impl Mutex {
         self.owner.store(0, Ordering::Relaxed);
         self.count.store(0, Ordering::Relaxed);
         if kind & KIND_ROBUST != 0 {
-            super::mutex_robust::remove(self);
+            super::mutex_robust::remove(self, kind);
             if self.lock.load(Ordering::Relaxed) & DIED != 0 {
                 // Unlocked while inconsistent: unusable from now on.
                 self.lock.store(NOTREC, Ordering::Release);
@@ -265,7 +308,7 @@ impl Mutex {
                 return;
             }
         }
-        if self.lock.swap(0, Ordering::Release) & STATE == CONTENDED {
+        if self.lock.swap(0, Ordering::Release) & Enc::of(kind).waiters != 0 {
             futex::wake(&self.lock, 1, scope);
         }
     }
@@ -275,7 +318,7 @@ impl Mutex {
     /// that checks ownership when the caller does not hold it.
     pub fn unlock_for_wait(&self, kind: i32) -> Result<u32, c_int> {
         if Self::is_plain(kind) {
-            if self.lock.swap(0, Ordering::Release) == CONTENDED {
+            if self.lock.swap(0, Ordering::Release) & WAITERS != 0 {
                 futex::wake(&self.lock, 1, Self::scope(kind));
             }
             return Ok(0);
@@ -307,7 +350,7 @@ impl Mutex {
     pub fn consistent(&self) -> c_int {
         let kind = self.kind.load(Ordering::Relaxed);
         let w = self.lock.load(Ordering::Relaxed);
-        if kind & KIND_ROBUST == 0 || w & DIED == 0 || w & STATE == 0 {
+        if kind & KIND_ROBUST == 0 || w & DIED == 0 || !Enc::of(kind).held(w) {
             return libc::EINVAL;
         }
         self.owner.store(self_tid(), Ordering::Relaxed);
@@ -317,7 +360,8 @@ impl Mutex {
 
     /// Whether the caller holds it (for the kinds that record an owner).
     pub fn held_by_caller(&self) -> bool {
-        self.lock.load(Ordering::Relaxed) & STATE != 0 && self.owner.load(Ordering::Relaxed) == self_tid()
+        let kind = self.kind.load(Ordering::Relaxed);
+        Enc::of(kind).held(self.lock.load(Ordering::Relaxed)) && self.owner.load(Ordering::Relaxed) == self_tid()
     }
 }
 
