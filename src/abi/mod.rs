@@ -4,10 +4,13 @@
 //! starts; bad input gets glibc's error code, never a crash.
 
 pub mod attr;
+pub mod barrier;
 pub mod dl;
 pub mod fork;
 pub mod ext;
 pub mod key;
 pub mod once;
+pub mod rwlock;
+pub mod spin;
 pub mod thread;
 pub mod yield_;

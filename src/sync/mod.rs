@@ -8,7 +8,10 @@
 //! (static initialisers, the mutex kind field); the rest of each object is
 //! mnthread's own state, documented in its module.
 
+pub mod barrier;
 pub mod futex;
+pub mod rwlock;
+pub mod spin;
 
 use crate::sys::real::real;
 
