@@ -4,11 +4,15 @@
 //! starts; bad input gets glibc's error code, never a crash.
 
 pub mod attr;
+pub mod c11_sync;
+pub mod cond;
 pub mod c11_thread;
 pub mod dl;
 pub mod fork;
 pub mod ext;
 pub mod key;
+pub mod mutex;
+pub mod mutexattr;
 pub mod once;
 pub mod sem;
 pub mod syscall;

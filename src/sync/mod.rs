@@ -8,7 +8,10 @@
 //! (static initialisers, the mutex kind field); the rest of each object is
 //! mnthread's own state, documented in its module.
 
+pub mod cond;
 pub mod futex;
+pub mod mutex;
+pub mod mutex_robust;
 pub mod named_sem;
 pub mod sem;
 
