@@ -274,3 +274,42 @@ fn wake_op(uaddr: usize, n1: u32, n2: u32, uaddr2: usize, encoded: u32) -> Resul
     });
     Ok(woken as c_long)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn twelve_bit_fields_are_signed() {
+        assert_eq!(sext12(0x7ff), 2047);
+        assert_eq!(sext12(0x800), -2048);
+        assert_eq!(sext12(0xfff), -1);
+        assert_eq!(sext12(0x1005), 5);
+    }
+
+    #[test]
+    fn comparisons_are_signed_and_checked() {
+        assert_eq!(compare(2, -1, 0), Some(true)); // LT
+        assert_eq!(compare(4, -1, 0), Some(false)); // GT
+        assert_eq!(compare(5, 3, 3), Some(true)); // GE
+        assert_eq!(compare(6, 0, 0), None);
+    }
+
+    #[test]
+    fn operations() {
+        let w = AtomicU32::new(0b1100);
+        assert_eq!(apply(&w, OP_ANDN, 0b0100), 0b1100);
+        assert_eq!(w.load(Ordering::Relaxed), 0b1000);
+        assert_eq!(apply(&w, OP_XOR, 0b1001), 0b1000);
+        assert_eq!(w.load(Ordering::Relaxed), 0b0001);
+        apply(&w, OP_ADD, -2i32 as u32);
+        assert_eq!(w.load(Ordering::Relaxed), u32::MAX);
+    }
+
+    #[test]
+    fn wake_counts_follow_the_kernel() {
+        assert_eq!(count(0), 1);
+        assert_eq!(count(-5i32 as u32), 1);
+        assert_eq!(count(7), 7);
+    }
+}

@@ -260,3 +260,25 @@ pub fn unlink(name: &CStr) -> Result<(), c_int> {
         e => Err(e),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn path(name: &CStr) -> Option<String> {
+        path_of(name).map(|p| CStr::from_bytes_until_nul(&p).unwrap().to_str().unwrap().to_owned())
+    }
+
+    #[test]
+    fn names_as_glibc_takes_them() {
+        assert_eq!(path(c"x").as_deref(), Some("/dev/shm/sem.x"));
+        assert_eq!(path(c"///x").as_deref(), Some("/dev/shm/sem.x"));
+        assert_eq!(path(c""), None);
+        assert_eq!(path(c"//"), None);
+        assert_eq!(path(c"a/b"), None);
+        let long = std::ffi::CString::new(vec![b'n'; 255]).unwrap();
+        assert!(path(&long).is_some());
+        let too_long = std::ffi::CString::new(vec![b'n'; 256]).unwrap();
+        assert_eq!(path(&too_long), None);
+    }
+}

@@ -146,3 +146,38 @@ impl Sem {
         Ok(())
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn new(pshared: bool, value: u32) -> Sem {
+        let s = Sem { data: AtomicU64::new(!0), private: AtomicI32::new(-1), pad: [0; 20] };
+        s.init(pshared, value);
+        s
+    }
+
+    #[test]
+    fn layout_matches_glibc() {
+        let s = new(true, 3);
+        // SAFETY: reading our own 32-byte object as words.
+        let words = unsafe { &*(&s as *const Sem as *const [u32; 8]) };
+        assert_eq!(words[..3], [3, 0, 128]);
+        assert_eq!(Sem::initial_bytes(3)[..12], [3, 0, 0, 0, 0, 0, 0, 0, 128, 0, 0, 0]);
+        assert_eq!(new(false, 0).private.load(Ordering::Relaxed), 0);
+    }
+
+    #[test]
+    fn tokens_and_overflow() {
+        let s = new(false, 1);
+        assert!(s.try_take());
+        assert!(!s.try_take());
+        assert_eq!(s.post(), Ok(()));
+        assert_eq!(s.take(None), Ok(()));
+        assert_eq!(s.take(Some(0)), Err(libc::ETIMEDOUT));
+        assert_eq!(s.data.load(Ordering::Relaxed), 0, "a timed-out waiter left its registration");
+        let full = new(false, VALUE_MAX);
+        assert_eq!(full.post(), Err(libc::EOVERFLOW));
+        assert_eq!(full.value(), VALUE_MAX);
+    }
+}
