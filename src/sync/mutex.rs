@@ -5,11 +5,12 @@
 //! check ownership), `nusers`@12 (unused, zero), `kind`@16 (glibc's kind
 //! value: type in the low 2 bits, `KIND_ROBUST`, `KIND_PI`, `KIND_PP`,
 //! `KIND_PSHARED` flags), `ceiling`@20 (priority ceiling of a PP mutex),
-//! `prev`@24/`next`@32 (links in the holder's robust list). All zero is
+//! `prev`@24/`next`@32 (robust list links, see `mutex_robust`); glibc's
+//! elision bits (256, 512) in `kind` are carried and ignored. All zero is
 //! PTHREAD_MUTEX_INITIALIZER; the other static initialisers only set `kind`.
 //!
 //! Lock word protocol (Drepper's "mutex3" with bits, plus robust flags):
-//! * a holder part (`Enc::holder` under `Enc::mask`) and a `WAITERS` bit.
+//! * a holder part (the bits under `Enc::mask`) and a waiters bit.
 //!   Private words: holder bit 1, waiters bit 2. Process-shared robust
 //!   words use the kernel's robust-futex encoding instead — holder = the
 //!   holding process's pid, waiters 0x80000000, `DIED` = FUTEX_OWNER_DIED —
@@ -30,7 +31,8 @@
 //!   holds the lock (waiters only add the waiters bit), so these need no CAS.
 //!
 //! Condition variables move their waiters onto `lock` (wait morphing, see
-//! `cond`): such a waiter later acquires with 2, like any waiter.
+//! `cond`): such a waiter later acquires with the waiters bit, like any
+//! thread that has slept.
 
 use core::ffi::c_int;
 use core::sync::atomic::{AtomicI32, AtomicPtr, AtomicU32, Ordering};
@@ -108,8 +110,6 @@ pub const KIND_ROBUST: i32 = 16;
 pub const KIND_PI: i32 = 32;
 pub const KIND_PP: i32 = 64;
 pub const KIND_PSHARED: i32 = 128;
-/// glibc's elision bits, carried but meaningless here.
-pub const KIND_ELISION: i32 = 256 | 512;
 /// The bits that select the behaviour (glibc's PTHREAD_MUTEX_TYPE).
 const KIND_BEHAVIOUR: i32 = 127;
 
