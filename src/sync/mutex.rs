@@ -2,7 +2,7 @@
 //!
 //! Layout (x86_64, as glibc's `struct __pthread_mutex_s`): `lock`@0,
 //! `count`@4 (recursion depth), `owner`@8 (holder's tid, for the kinds that
-//! check ownership), `nusers`@12 (unused, zero), `kind`@16 (glibc's kind
+//! check ownership), `nusers`@12 (holder's pid, process-shared only), `kind`@16 (glibc's kind
 //! value: type in the low 2 bits, `KIND_ROBUST`, `KIND_PI`, `KIND_PP`,
 //! `KIND_PSHARED` flags), `ceiling`@20 (priority ceiling of a PP mutex),
 //! `prev`@24/`next`@32 (robust list links, see `mutex_robust`); glibc's
@@ -196,7 +196,7 @@ impl Mutex {
         let checks_owner = !Self::is_plain(kind);
         let enc = Enc::of(kind);
         let tid = if checks_owner { self_tid() } else { 0 };
-        if checks_owner && self.owner.load(Ordering::Relaxed) == tid && enc.held(self.lock.load(Ordering::Relaxed)) {
+        if checks_owner && self.owned_by(kind, tid) {
             match ty & TYPE_MASK {
                 TYPE_RECURSIVE => {
                     let c = self.count.load(Ordering::Relaxed);
@@ -217,7 +217,7 @@ impl Mutex {
             return r;
         }
         if checks_owner {
-            self.owner.store(tid, Ordering::Relaxed);
+            self.set_owner(kind, tid);
             self.count.store(1, Ordering::Relaxed);
             if kind & KIND_ROBUST != 0 {
                 super::mutex_robust::push(self, kind);
@@ -353,15 +353,34 @@ impl Mutex {
         if kind & KIND_ROBUST == 0 || w & DIED == 0 || !Enc::of(kind).held(w) {
             return libc::EINVAL;
         }
-        self.owner.store(self_tid(), Ordering::Relaxed);
+        self.set_owner(kind, self_tid());
         self.lock.fetch_and(!DIED, Ordering::Relaxed);
         0
     }
 
     /// Whether the caller holds it (for the kinds that record an owner).
     pub fn held_by_caller(&self) -> bool {
-        let kind = self.kind.load(Ordering::Relaxed);
-        Enc::of(kind).held(self.lock.load(Ordering::Relaxed)) && self.owner.load(Ordering::Relaxed) == self_tid()
+        self.owned_by(self.kind.load(Ordering::Relaxed), self_tid())
+    }
+
+    /// Records the caller (thread `tid`) as the holder.
+    fn set_owner(&self, kind: i32, tid: i32) {
+        if kind & KIND_PSHARED != 0 {
+            self.nusers.store(super::mutex_robust::pid(), Ordering::Relaxed);
+        }
+        self.owner.store(tid, Ordering::Release);
+    }
+
+    /// Whether thread `tid` of this process holds it. Thread ids are only
+    /// unique within a process (user threads' synthetic ones repeat across
+    /// processes, and a fork child keeps its parent's), so a
+    /// process-shared mutex also records the holder's pid (in `nusers`).
+    /// (`set_owner` writes the pid before the tid: whoever reads its own
+    /// tid in `owner` then reads the holder's pid, never a stale one.)
+    fn owned_by(&self, kind: i32, tid: i32) -> bool {
+        Enc::of(kind).held(self.lock.load(Ordering::Relaxed))
+            && self.owner.load(Ordering::Acquire) == tid
+            && (kind & KIND_PSHARED == 0 || self.nusers.load(Ordering::Relaxed) == super::mutex_robust::pid())
     }
 }
 

@@ -214,7 +214,7 @@ fn release_kernel_listed() {
     if !KLIST_USED.load(Ordering::Relaxed) {
         return;
     }
-    let tid = self_tid();
+    let (tid, me) = (self_tid(), pid());
     loop {
         let found = KLIST.with(|k| {
             if head(k).is_null() {
@@ -228,7 +228,7 @@ fn release_kernel_listed() {
                 let mut hit = None;
                 while cur != end && !cur.is_null() {
                     let m = &*((cur as *mut u8).offset(-LINK_OFFSET) as *const Mutex);
-                    if m.owner.load(Ordering::Relaxed) == tid {
+                    if m.owner.load(Ordering::Relaxed) == tid && m.nusers.load(Ordering::Relaxed) == me {
                         hit = Some(m);
                         break;
                     }
