@@ -113,8 +113,9 @@ pub const KIND_PSHARED: i32 = 128;
 /// The bits that select the behaviour (glibc's PTHREAD_MUTEX_TYPE).
 const KIND_BEHAVIOUR: i32 = 127;
 
-/// Rounds of `pause` a locker spins, re-reading the word, before it sleeps.
-const SPIN_ROUNDS: u32 = 100;
+/// Rounds a locker spins before it sleeps; round `i` waits `2^i` pauses
+/// before re-reading the word (backing off keeps the line with the holder).
+const SPIN_ROUNDS: u32 = 7;
 
 /// A lock attempt's time limit, validated only once the caller must wait
 /// (glibc takes a free mutex whatever the timespec says).
@@ -232,7 +233,7 @@ impl Mutex {
         let scope = Self::scope(kind);
         let holder = enc.holder();
         let mut take = if waited { holder | enc.waiters } else { holder };
-        let mut spins = SPIN_ROUNDS;
+        let mut round = 0;
         let mut deadline: Option<Option<u64>> = None;
         loop {
             let w = self.lock.load(Ordering::Relaxed);
@@ -248,9 +249,11 @@ impl Mutex {
             if matches!(limit, Limit::Try) {
                 return libc::EBUSY;
             }
-            if spins > 0 {
-                spins -= 1;
-                core::hint::spin_loop();
+            if round < SPIN_ROUNDS {
+                for _ in 0..1u32 << round {
+                    core::hint::spin_loop();
+                }
+                round += 1;
                 continue;
             }
             let d = match deadline {
