@@ -106,6 +106,7 @@ impl Cond {
                     WaitResult::Woken => 0,
                     WaitResult::Invalid => libc::EAGAIN,
                     WaitResult::TimedOut => libc::ETIMEDOUT,
+                    WaitResult::Interrupted => libc::EINTR,
                 }
             }
             _ => futex::wait(&self.seq, seq, deadline, scope),
