@@ -57,6 +57,7 @@ extern "C" fn on_exit(t: *mut c_void) {
     let t = t as *mut UThread;
     // SAFETY: runs on the exiting foreign thread itself, owner of `t`.
     unsafe { crate::key::run_destructors(&mut (*t).keys) };
+    crate::sync::mutex_robust::release_all(t);
     REGISTRY.with(|r| {
         r.live.retain(|e| e.1 != t);
         // SAFETY: as above; nobody else uses a foreign descriptor's keys.

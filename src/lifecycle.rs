@@ -135,6 +135,7 @@ pub fn exit_current(retval: *mut c_void) -> ! {
             (real().call_tls_dtors)();
         }
         crate::key::run_destructors(&mut (*t).keys);
+        crate::sync::mutex_robust::release_all(t);
         libc::uselocale(-1isize as libc::locale_t); // LC_GLOBAL_LOCALE
     }
     if LIVE.fetch_sub(1, Ordering::AcqRel) == 1 {

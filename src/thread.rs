@@ -79,6 +79,8 @@ pub struct UThread {
     pub cleanup: *mut crate::unwind::CleanupBuf,
     /// The exception object of a `pthread_exit` in progress.
     pub unwind_exc: crate::unwind::UnwindException,
+    /// Robust mutexes this thread holds (see `sync::mutex_robust`).
+    pub robust: *mut crate::sync::mutex::Mutex,
 }
 
 pub static SLAB: Slab<UThread> = Slab::new();

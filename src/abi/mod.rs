@@ -4,10 +4,20 @@
 //! starts; bad input gets glibc's error code, never a crash.
 
 pub mod attr;
+pub mod barrier;
+pub mod c11_sync;
+pub mod c11_thread;
+pub mod cond;
 pub mod dl;
-pub mod fork;
 pub mod ext;
+pub mod fork;
 pub mod key;
+pub mod mutex;
+pub mod mutexattr;
 pub mod once;
+pub mod rwlock;
+pub mod sem;
+pub mod spin;
+pub mod syscall;
 pub mod thread;
 pub mod yield_;

@@ -8,7 +8,15 @@
 //! (static initialisers, the mutex kind field); the rest of each object is
 //! mnthread's own state, documented in its module.
 
+pub mod barrier;
+pub mod cond;
 pub mod futex;
+pub mod mutex;
+pub mod mutex_robust;
+pub mod named_sem;
+pub mod rwlock;
+pub mod sem;
+pub mod spin;
 
 use crate::sys::real::real;
 

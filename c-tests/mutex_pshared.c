@@ -1,0 +1,116 @@
+// Process-shared mutex and condition variable in MAP_SHARED memory across
+// fork: mutual exclusion of a shared counter incremented by two processes
+// (several threads each), and a turn handoff between the processes through
+// a PTHREAD_PROCESS_SHARED cond (hangs if a wake-up is lost), including a
+// timed wait that times out with the mutex held. Also mutexattr pshared.
+// TIMEOUT: 120
+#include "common.h"
+#include <sys/mman.h>
+
+struct shared {
+    pthread_mutex_t m;
+    pthread_cond_t cv;
+    long counter;
+    int turn;
+};
+
+static struct shared *sh;
+
+#define THREADS 3
+#define ROUNDS 5000
+#define TURNS 2000
+
+static void *incr(void *arg)
+{
+    (void)arg;
+    for (int i = 0; i < ROUNDS; i++) {
+        CHECK_OK(pthread_mutex_lock(&sh->m));
+        long v = sh->counter;
+        if ((i & 127) == 0)
+            sched_yield();
+        sh->counter = v + 1;
+        CHECK_OK(pthread_mutex_unlock(&sh->m));
+    }
+    return NULL;
+}
+
+static void run_incr(void)
+{
+    pthread_t t[THREADS];
+    for (int i = 0; i < THREADS; i++)
+        CHECK_OK(pthread_create(&t[i], NULL, incr, NULL));
+    for (int i = 0; i < THREADS; i++)
+        CHECK_OK(pthread_join(t[i], NULL));
+}
+
+static void turns(int me)
+{
+    for (int i = 0; i < TURNS; i++) {
+        CHECK_OK(pthread_mutex_lock(&sh->m));
+        while (sh->turn != me)
+            CHECK_OK(pthread_cond_wait(&sh->cv, &sh->m));
+        sh->turn = !me;
+        CHECK_OK(pthread_cond_signal(&sh->cv));
+        CHECK_OK(pthread_mutex_unlock(&sh->m));
+    }
+}
+
+static void *turns_thread(void *arg)
+{
+    turns((int)(intptr_t)arg);
+    return NULL;
+}
+
+int main(void)
+{
+    sh = mmap(NULL, sizeof *sh, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+    CHECK(sh != MAP_FAILED);
+
+    pthread_mutexattr_t ma;
+    int ps = -1;
+    CHECK_OK(pthread_mutexattr_init(&ma));
+    CHECK_OK(pthread_mutexattr_getpshared(&ma, &ps));
+    CHECK_EQ(ps, PTHREAD_PROCESS_PRIVATE);
+    CHECK_ERR(pthread_mutexattr_setpshared(&ma, 5), EINVAL);
+    CHECK_OK(pthread_mutexattr_setpshared(&ma, PTHREAD_PROCESS_SHARED));
+    CHECK_OK(pthread_mutexattr_getpshared(&ma, &ps));
+    CHECK_EQ(ps, PTHREAD_PROCESS_SHARED);
+    CHECK_OK(pthread_mutex_init(&sh->m, &ma));
+    pthread_condattr_t ca;
+    CHECK_OK(pthread_condattr_init(&ca));
+    CHECK_OK(pthread_condattr_setpshared(&ca, PTHREAD_PROCESS_SHARED));
+    CHECK_OK(pthread_condattr_setclock(&ca, CLOCK_MONOTONIC));
+    CHECK_OK(pthread_cond_init(&sh->cv, &ca));
+
+    pid_t pid = fork();
+    CHECK(pid >= 0);
+    if (pid == 0) {
+        run_incr();
+        pthread_t t;
+        CHECK_OK(pthread_create(&t, NULL, turns_thread, (void *)1));
+        CHECK_OK(pthread_join(t, NULL));
+        _exit(0);
+    }
+    run_incr();
+    turns(0);
+    int st;
+    CHECK_EQ(waitpid(pid, &st, 0), pid);
+    CHECK(WIFEXITED(st) && WEXITSTATUS(st) == 0);
+    CHECK_EQ(sh->counter, 2L * THREADS * ROUNDS);
+
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    ts.tv_nsec += 20000000;
+    if (ts.tv_nsec >= 1000000000L) {
+        ts.tv_sec++;
+        ts.tv_nsec -= 1000000000L;
+    }
+    CHECK_OK(pthread_mutex_lock(&sh->m));
+    CHECK_ERR(pthread_cond_timedwait(&sh->cv, &sh->m, &ts), ETIMEDOUT);
+    CHECK_ERR(pthread_mutex_trylock(&sh->m), EBUSY);
+    CHECK_OK(pthread_mutex_unlock(&sh->m));
+    CHECK_OK(pthread_cond_destroy(&sh->cv));
+    CHECK_OK(pthread_mutex_destroy(&sh->m));
+    puts("ok");
+    return 0;
+}

@@ -1,0 +1,93 @@
+// Process-shared robust mutexes in MAP_SHARED memory: a child process that
+// dies holding one (by _exit, and by SIGKILL while the parent is blocked
+// in lock) leaves it EOWNERDEAD for the parent, who makes it consistent;
+// a thread of the parent that exits holding one does too; a second child
+// then uses it normally (mutual exclusion across the processes).
+// TIMEOUT: 60
+#include "common.h"
+#include <sys/mman.h>
+
+struct shared {
+    pthread_mutex_t m;
+    volatile int locked;
+    long counter;
+};
+static struct shared *sh;
+
+static void *lock_and_return(void *arg)
+{
+    (void)arg;
+    CHECK_OK(pthread_mutex_lock(&sh->m));
+    return NULL;
+}
+
+int main(void)
+{
+    sh = mmap(NULL, sizeof *sh, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+    CHECK(sh != MAP_FAILED);
+    pthread_mutexattr_t a;
+    CHECK_OK(pthread_mutexattr_init(&a));
+    CHECK_OK(pthread_mutexattr_setpshared(&a, PTHREAD_PROCESS_SHARED));
+    CHECK_OK(pthread_mutexattr_setrobust(&a, PTHREAD_MUTEX_ROBUST));
+    CHECK_OK(pthread_mutex_init(&sh->m, &a));
+
+    /* The child exits holding it. */
+    pid_t pid = fork();
+    CHECK(pid >= 0);
+    if (pid == 0) {
+        if (pthread_mutex_lock(&sh->m) != 0)
+            _exit(2);
+        _exit(0);
+    }
+    int st;
+    CHECK_EQ(waitpid(pid, &st, 0), pid);
+    CHECK(WIFEXITED(st) && WEXITSTATUS(st) == 0);
+    CHECK_ERR(pthread_mutex_lock(&sh->m), EOWNERDEAD);
+    CHECK_OK(pthread_mutex_consistent(&sh->m));
+    CHECK_OK(pthread_mutex_unlock(&sh->m));
+
+    /* The child is killed while we wait for it. */
+    sh->locked = 0;
+    pid = fork();
+    CHECK(pid >= 0);
+    if (pid == 0) {
+        if (pthread_mutex_lock(&sh->m) != 0)
+            _exit(2);
+        sh->locked = 1;
+        for (;;)
+            pause();
+    }
+    while (!sh->locked)
+        sched_yield();
+    CHECK_ERR(pthread_mutex_trylock(&sh->m), EBUSY);
+    kill(pid, SIGKILL);
+    CHECK_ERR(pthread_mutex_lock(&sh->m), EOWNERDEAD);
+    CHECK_EQ(waitpid(pid, &st, 0), pid);
+    CHECK_OK(pthread_mutex_consistent(&sh->m));
+    CHECK_OK(pthread_mutex_unlock(&sh->m));
+
+    /* A thread of ours exits holding it. */
+    pthread_t t;
+    CHECK_OK(pthread_create(&t, NULL, lock_and_return, NULL));
+    CHECK_OK(pthread_join(t, NULL));
+    CHECK_ERR(pthread_mutex_lock(&sh->m), EOWNERDEAD);
+    CHECK_OK(pthread_mutex_consistent(&sh->m));
+    CHECK_ERR(pthread_mutex_trylock(&sh->m), EBUSY);
+    CHECK_OK(pthread_mutex_unlock(&sh->m));
+
+    /* Normal use across processes afterwards. */
+    pid = fork();
+    CHECK(pid >= 0);
+    for (int i = 0; i < 20000; i++) {
+        CHECK_OK(pthread_mutex_lock(&sh->m));
+        sh->counter++;
+        CHECK_OK(pthread_mutex_unlock(&sh->m));
+    }
+    if (pid == 0)
+        _exit(0);
+    CHECK_EQ(waitpid(pid, &st, 0), pid);
+    CHECK(WIFEXITED(st) && WEXITSTATUS(st) == 0);
+    CHECK_EQ(sh->counter, 40000);
+    puts("ok");
+    return 0;
+}

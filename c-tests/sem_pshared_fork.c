@@ -1,0 +1,115 @@
+// Process-shared unnamed semaphores (sem_init pshared=1) in MAP_SHARED
+// memory: a ping-pong between parent and forked child counts every round
+// trip; threads of the child block on a semaphore only the parent posts
+// (and threads of the parent on one only the child posts); inside one
+// process, threads blocked on a shared semaphore wait in the kernel and are
+// released by a sibling thread — with MNTHREAD_CARRIERS=1 the blocked ones
+// must not hold the only carrier (their kernel wait runs elsewhere).
+// TIMEOUT: 60
+#include "common.h"
+#include <semaphore.h>
+#include <sys/mman.h>
+
+enum { ROUNDS = 2000, THREADS = 4 };
+
+struct shared {
+    sem_t ping, pong, to_child, to_parent, local;
+    long counter;
+    long child_passed, parent_passed;
+};
+
+static struct shared *sh;
+
+static void *child_thread(void *arg)
+{
+    (void)arg;
+    CHECK_OK(sem_wait(&sh->to_child));
+    __atomic_fetch_add(&sh->child_passed, 1, __ATOMIC_RELAXED);
+    return NULL;
+}
+
+static void *parent_thread(void *arg)
+{
+    (void)arg;
+    CHECK_OK(sem_wait(&sh->to_parent));
+    __atomic_fetch_add(&sh->parent_passed, 1, __ATOMIC_RELAXED);
+    return NULL;
+}
+
+static void *local_waiter(void *arg)
+{
+    (void)arg;
+    CHECK_OK(sem_wait(&sh->local));
+    return NULL;
+}
+
+static int child_main(void)
+{
+    pthread_t t[THREADS];
+    for (int i = 0; i < THREADS; i++)
+        CHECK_OK(pthread_create(&t[i], NULL, child_thread, NULL));
+    for (int i = 0; i < ROUNDS; i++) {
+        CHECK_OK(sem_wait(&sh->ping));
+        sh->counter++;
+        CHECK_OK(sem_post(&sh->pong));
+    }
+    for (int i = 0; i < THREADS; i++)
+        CHECK_OK(sem_post(&sh->to_parent));
+    for (int i = 0; i < THREADS; i++)
+        CHECK_OK(pthread_join(t[i], NULL));
+    CHECK_EQ(sh->child_passed, THREADS);
+    return 0;
+}
+
+int main(void)
+{
+    sh = mmap(NULL, sizeof *sh, PROT_READ | PROT_WRITE,
+              MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+    CHECK(sh != MAP_FAILED);
+    CHECK_OK(sem_init(&sh->ping, 1, 0));
+    CHECK_OK(sem_init(&sh->pong, 1, 0));
+    CHECK_OK(sem_init(&sh->to_child, 1, 0));
+    CHECK_OK(sem_init(&sh->to_parent, 1, 0));
+    CHECK_OK(sem_init(&sh->local, 1, 0));
+
+    /* Within one process first. */
+    pthread_t lw[THREADS];
+    for (int i = 0; i < THREADS; i++)
+        CHECK_OK(pthread_create(&lw[i], NULL, local_waiter, NULL));
+    for (int i = 0; i < THREADS; i++)
+        CHECK_OK(sem_post(&sh->local));
+    for (int i = 0; i < THREADS; i++)
+        CHECK_OK(pthread_join(lw[i], NULL));
+
+    pthread_t pt[THREADS];
+    for (int i = 0; i < THREADS; i++)
+        CHECK_OK(pthread_create(&pt[i], NULL, parent_thread, NULL));
+
+    fflush(stdout);
+    pid_t pid = fork();
+    CHECK(pid >= 0);
+    if (pid == 0)
+        _exit(child_main());
+
+    for (int i = 0; i < ROUNDS; i++) {
+        CHECK_OK(sem_post(&sh->ping));
+        CHECK_OK(sem_wait(&sh->pong));
+        CHECK_EQ(sh->counter, i + 1);
+    }
+    for (int i = 0; i < THREADS; i++)
+        CHECK_OK(sem_post(&sh->to_child));
+    for (int i = 0; i < THREADS; i++)
+        CHECK_OK(pthread_join(pt[i], NULL));
+    CHECK_EQ(sh->parent_passed, THREADS);
+
+    int st;
+    CHECK_EQ(waitpid(pid, &st, 0), pid);
+    CHECK_MSG(WIFEXITED(st) && WEXITSTATUS(st) == 0, "child status 0x%x", st);
+    int v;
+    CHECK_OK(sem_getvalue(&sh->ping, &v));
+    CHECK_EQ(v, 0);
+    CHECK_OK(sem_getvalue(&sh->to_child, &v));
+    CHECK_EQ(v, 0);
+    printf("sem_pshared_fork ok\n");
+    return 0;
+}

@@ -1,0 +1,372 @@
+//! `pthread_mutex_t`: one 32-bit lock word, glibc's 40-byte layout.
+//!
+//! Layout (x86_64, as glibc's `struct __pthread_mutex_s`): `lock`@0,
+//! `count`@4 (recursion depth), `owner`@8 (holder's tid, for the kinds that
+//! check ownership), `nusers`@12 (unused, zero), `kind`@16 (glibc's kind
+//! value: type in the low 2 bits, `KIND_ROBUST`, `KIND_PI`, `KIND_PP`,
+//! `KIND_PSHARED` flags), `ceiling`@20 (priority ceiling of a PP mutex),
+//! `prev`@24/`next`@32 (links in the holder's robust list). All zero is
+//! PTHREAD_MUTEX_INITIALIZER; the other static initialisers only set `kind`.
+//!
+//! Lock word protocol (Drepper's "mutex3" with bits, plus robust flags):
+//! * a holder part (`Enc::holder` under `Enc::mask`) and a `WAITERS` bit.
+//!   Private words: holder bit 1, waiters bit 2. Process-shared robust
+//!   words use the kernel's robust-futex encoding instead — holder = the
+//!   holding process's pid, waiters 0x80000000, `DIED` = FUTEX_OWNER_DIED —
+//!   so that the kernel marks them when the process dies (`mutex_robust`).
+//! * Acquire: CAS a free word to holder (the inline fast path: 0 -> 1), or
+//!   to holder|waiters for a thread that has slept (it cannot know whether
+//!   others still sleep). A waiter sets the waiters bit before it sleeps on
+//!   the word, so an unlock (swap to 0) that sees the bit wakes one waiter
+//!   and one that does not wakes nobody. Barging is allowed: a woken waiter
+//!   competes with newcomers. Lockers spin briefly before sleeping.
+//! * `DIED` (robust only): the holder exited without unlocking. Set by the
+//!   exit hook (which frees the word); the next locker takes the lock
+//!   keeping `DIED` and gets EOWNERDEAD; `pthread_mutex_consistent`
+//!   clears it; an unlock that still sees it stores `NOTREC` for good.
+//! * `NOTREC`: not recoverable; every lock attempt fails with
+//!   ENOTRECOVERABLE. Only a new `pthread_mutex_init` clears it.
+//! * Only the holder changes `owner`, `count` and the robust flags while it
+//!   holds the lock (waiters only add the waiters bit), so these need no CAS.
+//!
+//! Condition variables move their waiters onto `lock` (wait morphing, see
+//! `cond`): such a waiter later acquires with 2, like any waiter.
+
+use core::ffi::c_int;
+use core::sync::atomic::{AtomicI32, AtomicPtr, AtomicU32, Ordering};
+
+use super::futex::{self, Scope};
+use super::self_tid;
+use crate::sys::time;
+
+#[repr(C)]
+pub struct Mutex {
+    pub lock: AtomicU32,
+    pub count: AtomicU32,
+    pub owner: AtomicI32,
+    pub nusers: AtomicU32,
+    pub kind: AtomicI32,
+    pub ceiling: AtomicU32,
+    pub prev: AtomicPtr<Mutex>,
+    pub next: AtomicPtr<Mutex>,
+}
+
+const _: () = assert!(core::mem::size_of::<Mutex>() == 40);
+const _: () = assert!(core::mem::size_of::<Mutex>() == core::mem::size_of::<libc::pthread_mutex_t>());
+
+/// Private words: the holder bit and the waiters bit.
+pub const HELD: u32 = 1;
+pub const WAITERS: u32 = 2;
+pub const DIED: u32 = 0x4000_0000;
+pub const NOTREC: u32 = 0x2000_0000;
+/// The kernel's FUTEX_WAITERS (process-shared robust words).
+const KERNEL_WAITERS: u32 = 0x8000_0000;
+
+/// How a lock word says that it is held (bits under `mask`) and that
+/// someone waits (`waiters`).
+#[derive(Clone, Copy)]
+pub struct Enc {
+    pub waiters: u32,
+    pub mask: u32,
+}
+
+const PRIVATE_ENC: Enc = Enc { waiters: WAITERS, mask: HELD };
+const KERNEL_ENC: Enc = Enc { waiters: KERNEL_WAITERS, mask: !(KERNEL_WAITERS | DIED | NOTREC) };
+
+impl Enc {
+    /// The encoding of a mutex of `kind`.
+    #[inline]
+    pub fn of(kind: i32) -> Enc {
+        if kind & (KIND_ROBUST | KIND_PSHARED) == KIND_ROBUST | KIND_PSHARED {
+            KERNEL_ENC
+        } else {
+            PRIVATE_ENC
+        }
+    }
+
+    #[inline]
+    pub fn held(self, w: u32) -> bool {
+        w & self.mask != 0
+    }
+
+    /// The holder part a locker stores: 1, or its process's pid.
+    fn holder(self) -> u32 {
+        if self.waiters == KERNEL_WAITERS {
+            super::mutex_robust::pid()
+        } else {
+            HELD
+        }
+    }
+}
+
+pub const TYPE_NORMAL: i32 = 0;
+pub const TYPE_RECURSIVE: i32 = 1;
+pub const TYPE_ERRORCHECK: i32 = 2;
+pub const TYPE_ADAPTIVE: i32 = 3;
+pub const TYPE_MASK: i32 = 3;
+pub const KIND_ROBUST: i32 = 16;
+pub const KIND_PI: i32 = 32;
+pub const KIND_PP: i32 = 64;
+pub const KIND_PSHARED: i32 = 128;
+/// glibc's elision bits, carried but meaningless here.
+pub const KIND_ELISION: i32 = 256 | 512;
+/// The bits that select the behaviour (glibc's PTHREAD_MUTEX_TYPE).
+const KIND_BEHAVIOUR: i32 = 127;
+
+/// Rounds of `pause` a locker spins, re-reading the word, before it sleeps.
+const SPIN_ROUNDS: u32 = 100;
+
+/// A lock attempt's time limit, validated only once the caller must wait
+/// (glibc takes a free mutex whatever the timespec says).
+#[derive(Clone, Copy)]
+pub enum Limit {
+    Forever,
+    Try,
+    Until(libc::clockid_t, *const libc::timespec),
+}
+
+impl Limit {
+    fn deadline(self) -> Result<Option<u64>, c_int> {
+        match self {
+            Limit::Forever | Limit::Try => Ok(None),
+            Limit::Until(clock, ts) => {
+                // SAFETY: a non-null timespec from the program (checked by the export).
+                let ts = unsafe { &*ts };
+                if !time::valid_timespec(ts) {
+                    return Err(libc::EINVAL);
+                }
+                if ts.tv_sec < 0 {
+                    return Err(libc::ETIMEDOUT);
+                }
+                time::deadline_from_abs(clock, ts).map(Some).ok_or(libc::EINVAL)
+            }
+        }
+    }
+}
+
+impl Mutex {
+    #[inline]
+    pub fn scope(kind: i32) -> Scope {
+        if kind & KIND_PSHARED != 0 {
+            Scope::Shared
+        } else {
+            Scope::Private
+        }
+    }
+
+    /// True for NORMAL and ADAPTIVE without robust/PI/PP: no owner kept.
+    #[inline]
+    pub fn is_plain(kind: i32) -> bool {
+        let t = kind & KIND_BEHAVIOUR;
+        t == TYPE_NORMAL || t == TYPE_ADAPTIVE
+    }
+
+    /// pthread_mutex_lock/trylock/timedlock.
+    #[inline]
+    pub fn lock(&self, limit: Limit) -> c_int {
+        let kind = self.kind.load(Ordering::Relaxed);
+        if Self::is_plain(kind) && self.lock.compare_exchange(0, HELD, Ordering::Acquire, Ordering::Relaxed).is_ok() {
+            return 0;
+        }
+        self.lock_slow(kind, limit, false)
+    }
+
+    /// pthread_mutex_unlock.
+    #[inline]
+    pub fn unlock(&self) -> c_int {
+        let kind = self.kind.load(Ordering::Relaxed);
+        if Self::is_plain(kind) {
+            if self.lock.swap(0, Ordering::Release) & WAITERS != 0 {
+                futex::wake(&self.lock, 1, Self::scope(kind));
+            }
+            return 0;
+        }
+        self.unlock_checked(kind)
+    }
+
+    /// Every lock attempt but a plain mutex's uncontended one. `waited`:
+    /// the caller comes back from a condition wait (it may have been moved
+    /// onto this word, so it must acquire with the waiters bit).
+    #[cold]
+    pub fn lock_slow(&self, kind: i32, limit: Limit, waited: bool) -> c_int {
+        let ty = kind & KIND_BEHAVIOUR;
+        if !valid_type(ty) {
+            return libc::EINVAL;
+        }
+        let checks_owner = !Self::is_plain(kind);
+        let enc = Enc::of(kind);
+        let tid = if checks_owner { self_tid() } else { 0 };
+        if checks_owner && self.owner.load(Ordering::Relaxed) == tid && enc.held(self.lock.load(Ordering::Relaxed)) {
+            match ty & TYPE_MASK {
+                TYPE_RECURSIVE => {
+                    let c = self.count.load(Ordering::Relaxed);
+                    if c == u32::MAX {
+                        return libc::EAGAIN;
+                    }
+                    self.count.store(c + 1, Ordering::Relaxed);
+                    return 0;
+                }
+                TYPE_ERRORCHECK => {
+                    return if matches!(limit, Limit::Try) && kind & KIND_ROBUST == 0 { libc::EBUSY } else { libc::EDEADLK };
+                }
+                _ => {}
+            }
+        }
+        let r = self.acquire(kind, enc, limit, waited);
+        if r != 0 && r != libc::EOWNERDEAD {
+            return r;
+        }
+        if checks_owner {
+            self.owner.store(tid, Ordering::Relaxed);
+            self.count.store(1, Ordering::Relaxed);
+            if kind & KIND_ROBUST != 0 {
+                super::mutex_robust::push(self, kind);
+            }
+        }
+        r
+    }
+
+    /// Takes the lock word: 0, EOWNERDEAD (taken, `DIED` kept), EBUSY,
+    /// ETIMEDOUT, EINVAL (bad timespec), ENOTRECOVERABLE.
+    fn acquire(&self, kind: i32, enc: Enc, limit: Limit, waited: bool) -> c_int {
+        let scope = Self::scope(kind);
+        let holder = enc.holder();
+        let mut take = if waited { holder | enc.waiters } else { holder };
+        let mut spins = SPIN_ROUNDS;
+        let mut deadline: Option<Option<u64>> = None;
+        loop {
+            let w = self.lock.load(Ordering::Relaxed);
+            if w & NOTREC != 0 {
+                return libc::ENOTRECOVERABLE;
+            }
+            if !enc.held(w) {
+                if self.lock.compare_exchange(w, (w & DIED) | take, Ordering::Acquire, Ordering::Relaxed).is_ok() {
+                    return if w & DIED != 0 { libc::EOWNERDEAD } else { 0 };
+                }
+                continue;
+            }
+            if matches!(limit, Limit::Try) {
+                return libc::EBUSY;
+            }
+            if spins > 0 {
+                spins -= 1;
+                core::hint::spin_loop();
+                continue;
+            }
+            let d = match deadline {
+                Some(d) => d,
+                None => match limit.deadline() {
+                    Ok(d) => *deadline.insert(d),
+                    Err(e) => return e,
+                },
+            };
+            let sleeping = w | enc.waiters;
+            if w != sleeping && self.lock.compare_exchange(w, sleeping, Ordering::Relaxed, Ordering::Relaxed).is_err() {
+                continue;
+            }
+            take = holder | enc.waiters;
+            if futex::wait(&self.lock, sleeping, d, scope) == libc::ETIMEDOUT {
+                return libc::ETIMEDOUT;
+            }
+        }
+    }
+
+    /// Unlock of the kinds that check ownership (and of robust, PI, PP).
+    #[cold]
+    fn unlock_checked(&self, kind: i32) -> c_int {
+        let ty = kind & KIND_BEHAVIOUR;
+        if !valid_type(ty) {
+            return libc::EINVAL;
+        }
+        if !self.held_by_caller() {
+            // glibc's non-robust NORMAL/ADAPTIVE with PI or PP do not check either.
+            if ty & TYPE_MASK == TYPE_RECURSIVE || ty & TYPE_MASK == TYPE_ERRORCHECK || kind & KIND_ROBUST != 0 {
+                return libc::EPERM;
+            }
+        } else if ty & TYPE_MASK == TYPE_RECURSIVE {
+            let c = self.count.load(Ordering::Relaxed);
+            if c > 1 {
+                self.count.store(c - 1, Ordering::Relaxed);
+                return 0;
+            }
+        }
+        self.release(kind);
+        0
+    }
+
+    /// Lets go of a held lock word (the caller holds it, any count done).
+    pub fn release(&self, kind: i32) {
+        let scope = Self::scope(kind);
+        self.owner.store(0, Ordering::Relaxed);
+        self.count.store(0, Ordering::Relaxed);
+        if kind & KIND_ROBUST != 0 {
+            super::mutex_robust::remove(self, kind);
+            if self.lock.load(Ordering::Relaxed) & DIED != 0 {
+                // Unlocked while inconsistent: unusable from now on.
+                self.lock.store(NOTREC, Ordering::Release);
+                futex::wake(&self.lock, usize::MAX, scope);
+                return;
+            }
+        }
+        if self.lock.swap(0, Ordering::Release) & Enc::of(kind).waiters != 0 {
+            futex::wake(&self.lock, 1, scope);
+        }
+    }
+
+    /// A condition wait lets go of the mutex entirely, whatever its
+    /// recursion depth; returns the depth to restore, or EPERM for a kind
+    /// that checks ownership when the caller does not hold it.
+    pub fn unlock_for_wait(&self, kind: i32) -> Result<u32, c_int> {
+        if Self::is_plain(kind) {
+            if self.lock.swap(0, Ordering::Release) & WAITERS != 0 {
+                futex::wake(&self.lock, 1, Self::scope(kind));
+            }
+            return Ok(0);
+        }
+        if !valid_type(kind & KIND_BEHAVIOUR) {
+            return Err(libc::EINVAL);
+        }
+        let owned = self.held_by_caller();
+        let checks = kind & TYPE_MASK == TYPE_RECURSIVE || kind & TYPE_MASK == TYPE_ERRORCHECK || kind & KIND_ROBUST != 0;
+        if !owned && checks {
+            return Err(libc::EPERM);
+        }
+        let depth = self.count.load(Ordering::Relaxed);
+        self.release(kind);
+        Ok(depth)
+    }
+
+    /// Takes the mutex back after a condition wait (as a waiter: the wait
+    /// may have moved the caller onto the lock word) and restores `depth`.
+    pub fn relock_after_wait(&self, kind: i32, depth: u32) -> c_int {
+        let r = self.lock_slow(kind, Limit::Forever, true);
+        if (r == 0 || r == libc::EOWNERDEAD) && depth > 1 {
+            self.count.store(depth, Ordering::Relaxed);
+        }
+        r
+    }
+
+    /// pthread_mutex_consistent.
+    pub fn consistent(&self) -> c_int {
+        let kind = self.kind.load(Ordering::Relaxed);
+        let w = self.lock.load(Ordering::Relaxed);
+        if kind & KIND_ROBUST == 0 || w & DIED == 0 || !Enc::of(kind).held(w) {
+            return libc::EINVAL;
+        }
+        self.owner.store(self_tid(), Ordering::Relaxed);
+        self.lock.fetch_and(!DIED, Ordering::Relaxed);
+        0
+    }
+
+    /// Whether the caller holds it (for the kinds that record an owner).
+    pub fn held_by_caller(&self) -> bool {
+        let kind = self.kind.load(Ordering::Relaxed);
+        Enc::of(kind).held(self.lock.load(Ordering::Relaxed)) && self.owner.load(Ordering::Relaxed) == self_tid()
+    }
+}
+
+/// glibc's valid PTHREAD_MUTEX_TYPE values: a type, optionally robust,
+/// PI, PI+robust or PP.
+fn valid_type(ty: i32) -> bool {
+    matches!(ty & !TYPE_MASK, 0 | KIND_ROBUST | KIND_PI | 48 | KIND_PP)
+}
