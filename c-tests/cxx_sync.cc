@@ -5,8 +5,9 @@
 // wait/notify_one/notify_all (libstdc++ waits with syscall(SYS_futex):
 // mnthread's emulation), counting_semaphore, latch and barrier (built on
 // atomic wait), std::call_once run once by racing threads and retried after
-// an exception. mutex/shared_mutex/condition_variable reach pthread
-// mutex/rwlock/cond. With MNTHREAD_CARRIERS=1 every blocked thread must park.
+// an exception, promise/future (futex waits on both clocks) and std::async.
+// mutex/shared_mutex/condition_variable reach pthread mutex/rwlock/cond.
+// With MNTHREAD_CARRIERS=1 every blocked thread must park.
 // TIMEOUT: 60
 #include "common.h"
 #include <atomic>
@@ -14,6 +15,7 @@
 #include <chrono>
 #include <condition_variable>
 #include <deque>
+#include <future>
 #include <latch>
 #include <mutex>
 #include <semaphore>
@@ -204,6 +206,30 @@ static void semaphores_latches()
         t.join();
 }
 
+/* std::future waits with syscall(SYS_futex) on both clocks (wait_for:
+ * steady, wait_until a system_clock time: FUTEX_CLOCK_REALTIME). */
+static void futures()
+{
+    std::promise<int> p;
+    std::future<int> f = p.get_future();
+    CHECK(f.wait_for(10ms) == std::future_status::timeout);
+    CHECK(f.wait_until(std::chrono::system_clock::now() + 10ms) == std::future_status::timeout);
+    std::thread t([&] {
+        std::this_thread::sleep_for(5ms);
+        p.set_value(42);
+    });
+    CHECK(f.wait_for(30s) == std::future_status::ready);
+    CHECK_EQ(f.get(), 42);
+    t.join();
+    std::vector<std::future<long>> fs;
+    for (long i = 0; i < 16; i++)
+        fs.push_back(std::async(std::launch::async, [i] { return i * i; }));
+    long sum = 0;
+    for (auto &x : fs)
+        sum += x.get();
+    CHECK_EQ(sum, 1240);
+}
+
 static void call_once()
 {
     std::once_flag flag;
@@ -242,6 +268,7 @@ int main()
     shared_mutex();
     atomic_wait();
     semaphores_latches();
+    futures();
     call_once();
     printf("cxx_sync ok\n");
     return 0;

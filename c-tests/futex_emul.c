@@ -112,6 +112,9 @@ static void test_errors(void)
     CHECK_FAILS(futex((unsigned *)((char *)&w + 2), FUTEX_WAIT_PRIVATE, 1, NULL, NULL, 0), EINVAL);
     CHECK_FAILS(futex((unsigned *)8, FUTEX_WAIT_PRIVATE, 0, NULL, NULL, 0), EFAULT);
     CHECK_EQ(futex((unsigned *)8, FUTEX_WAKE_PRIVATE, 1, NULL, NULL, 0), 0);
+    CHECK_EQ(futex((unsigned *)8, FUTEX_REQUEUE_PRIVATE, 1, VAL2(1), &w2, 0), 0);
+    CHECK_FAILS(futex((unsigned *)8, FUTEX_CMP_REQUEUE_PRIVATE, 1, VAL2(1), &w2, 0), EFAULT);
+    CHECK_FAILS(futex(&w, FUTEX_WAKE_OP_PRIVATE, 1, VAL2(1), (unsigned *)8, FUTEX_OP(FUTEX_OP_ADD, 1, 0, 0)), EFAULT);
     CHECK_EQ(futex(&w, FUTEX_WAKE_PRIVATE, 1, NULL, NULL, 0), 0);
     CHECK_EQ(futex(&w, FUTEX_WAKE_PRIVATE, 0, NULL, NULL, 0), 0);
     CHECK_FAILS(futex(&w, FUTEX_REQUEUE_PRIVATE, (unsigned)-1, VAL2(1), &w2, 0), EINVAL);

@@ -13,49 +13,57 @@
 #define WRITES 300
 #define READS 3000
 
-static pthread_rwlock_t lock;
-static volatile long a, b; /* invariant: a == b outside a write lock */
-static long inside_readers, inside_writers, max_readers;
+/* One per kind, never reused: a late timer callback of an earlier kind
+ * still finds its own lock and data. */
+struct run {
+    pthread_rwlock_t lock;
+    volatile long a, b; /* invariant: a == b outside a write lock */
+    long inside_readers, inside_writers;
+    volatile long foreign_ops; /* callbacks done on this run's lock */
+};
+static struct run runs[3];
+static struct run *volatile cur;
+static long max_readers;
 static volatile int stop;
 static volatile long reads;
-static volatile long foreign_ops;
 
-static void read_once(void)
+static void read_once(struct run *R)
 {
-    CHECK_OK(pthread_rwlock_rdlock(&lock));
-    long n = __atomic_add_fetch(&inside_readers, 1, __ATOMIC_ACQ_REL);
-    CHECK_EQ(__atomic_load_n(&inside_writers, __ATOMIC_ACQUIRE), 0);
+    CHECK_OK(pthread_rwlock_rdlock(&R->lock));
+    long n = __atomic_add_fetch(&R->inside_readers, 1, __ATOMIC_ACQ_REL);
+    CHECK_EQ(__atomic_load_n(&R->inside_writers, __ATOMIC_ACQUIRE), 0);
     long m = __atomic_load_n(&max_readers, __ATOMIC_RELAXED);
     while (n > m && !__atomic_compare_exchange_n(&max_readers, &m, n, 0, __ATOMIC_RELAXED, __ATOMIC_RELAXED))
         ;
-    long x = a;
+    long x = R->a;
     for (int i = 0; i < 50; i++)
         __asm__ volatile("" ::: "memory");
-    CHECK_EQ(x, b);
+    CHECK_EQ(x, R->b);
     if (n == 1 && __atomic_load_n(&max_readers, __ATOMIC_RELAXED) < 2)
         usleep(100); /* linger so that others can join */
-    __atomic_sub_fetch(&inside_readers, 1, __ATOMIC_ACQ_REL);
-    CHECK_OK(pthread_rwlock_unlock(&lock));
+    __atomic_sub_fetch(&R->inside_readers, 1, __ATOMIC_ACQ_REL);
+    CHECK_OK(pthread_rwlock_unlock(&R->lock));
     __atomic_add_fetch(&reads, 1, __ATOMIC_RELAXED);
 }
 
-static void write_once(void)
+static void write_once(struct run *R)
 {
-    CHECK_OK(pthread_rwlock_wrlock(&lock));
-    CHECK_EQ(__atomic_add_fetch(&inside_writers, 1, __ATOMIC_ACQ_REL), 1);
-    CHECK_EQ(__atomic_load_n(&inside_readers, __ATOMIC_ACQUIRE), 0);
-    a = a + 1;
+    CHECK_OK(pthread_rwlock_wrlock(&R->lock));
+    CHECK_EQ(__atomic_add_fetch(&R->inside_writers, 1, __ATOMIC_ACQ_REL), 1);
+    CHECK_EQ(__atomic_load_n(&R->inside_readers, __ATOMIC_ACQUIRE), 0);
+    R->a = R->a + 1;
     sched_yield();
-    b = b + 1;
-    __atomic_sub_fetch(&inside_writers, 1, __ATOMIC_ACQ_REL);
-    CHECK_OK(pthread_rwlock_unlock(&lock));
+    R->b = R->b + 1;
+    __atomic_sub_fetch(&R->inside_writers, 1, __ATOMIC_ACQ_REL);
+    CHECK_OK(pthread_rwlock_unlock(&R->lock));
 }
 
 static void *reader(void *arg)
 {
+    struct run *R = cur;
     int bounded = (int)(intptr_t)arg;
     for (int i = 0; bounded ? i < READS : !__atomic_load_n(&stop, __ATOMIC_ACQUIRE); i++) {
-        read_once();
+        read_once(R);
         if (bounded)
             sched_yield();
     }
@@ -64,9 +72,9 @@ static void *reader(void *arg)
 
 static void *writer(void *arg)
 {
-    (void)arg;
+    struct run *R = arg;
     for (int i = 0; i < WRITES; i++) {
-        write_once();
+        write_once(R);
         if (i % 16 == 0)
             sched_yield();
     }
@@ -76,25 +84,26 @@ static void *writer(void *arg)
 static void callback(union sigval sv)
 {
     (void)sv;
+    struct run *R = cur;
     if (__atomic_load_n(&stop, __ATOMIC_ACQUIRE))
         return;
     for (int i = 0; i < 20; i++) {
-        read_once();
-        write_once();
+        read_once(R);
+        write_once(R);
     }
-    __atomic_add_fetch(&foreign_ops, 1, __ATOMIC_RELEASE);
+    __atomic_add_fetch(&R->foreign_ops, 1, __ATOMIC_RELEASE);
 }
 
 static void run(int kind)
 {
+    struct run *R = &runs[kind];
     pthread_rwlockattr_t at;
     CHECK_OK(pthread_rwlockattr_init(&at));
     CHECK_OK(pthread_rwlockattr_setkind_np(&at, kind));
-    CHECK_OK(pthread_rwlock_init(&lock, &at));
-    a = b = 0;
+    CHECK_OK(pthread_rwlock_init(&R->lock, &at));
+    cur = R;
     stop = 0;
     reads = 0;
-    foreign_ops = 0;
     max_readers = 0;
 
     struct sigevent sev;
@@ -110,31 +119,29 @@ static void run(int kind)
     for (int i = 0; i < READERS; i++)
         CHECK_OK(pthread_create(&r[i], NULL, reader, (void *)(intptr_t)(kind != PTHREAD_RWLOCK_PREFER_WRITER_NONRECURSIVE_NP)));
     for (int i = 0; i < WRITERS; i++)
-        CHECK_OK(pthread_create(&w[i], NULL, writer, NULL));
+        CHECK_OK(pthread_create(&w[i], NULL, writer, R));
     /* Writers must finish. Under the writer non-recursive kind readers
      * keep coming back until then; reader-preferring kinds (glibc's too)
      * may starve writers while readers overlap, so there each reader
      * stops after READS reads. */
     for (int i = 0; i < WRITERS; i++)
         CHECK_OK(pthread_join(w[i], NULL));
-    wait_count(&foreign_ops, 2, 30, "timer callbacks using the lock");
+    wait_count(&R->foreign_ops, 2, 30, "timer callbacks using the lock");
     __atomic_store_n(&stop, 1, __ATOMIC_RELEASE);
     for (int i = 0; i < READERS; i++)
         CHECK_OK(pthread_join(r[i], NULL));
     memset(&its, 0, sizeof its);
     CHECK_SYS(timer_settime(timer, 0, &its, NULL));
     CHECK_SYS(timer_delete(timer));
-    usleep(20000); /* a callback already running finishes */
 
-    CHECK_OK(pthread_rwlock_wrlock(&lock));
-    CHECK_EQ(a, b);
-    CHECK_GE(a, WRITERS * WRITES + 2 * 20);
-    CHECK_OK(pthread_rwlock_unlock(&lock));
+    CHECK_OK(pthread_rwlock_wrlock(&R->lock));
+    CHECK_EQ(R->a, R->b);
+    CHECK_GE(R->a, WRITERS * WRITES + 2 * 20);
+    CHECK_OK(pthread_rwlock_unlock(&R->lock));
     CHECK_GT(reads, 0);
-    printf("kind %d: %ld reads, %ld writes, up to %ld readers at once, %ld callbacks\n", kind, reads, a,
-           max_readers, foreign_ops);
+    printf("kind %d: %ld reads, %ld writes, up to %ld readers at once, %ld callbacks\n", kind, reads, R->a,
+           max_readers, R->foreign_ops);
     CHECK_GE(max_readers, 2);
-    CHECK_OK(pthread_rwlock_destroy(&lock));
 }
 
 int main(void)

@@ -4,7 +4,9 @@
 // (and threads of the parent on one only the child posts); inside one
 // process, threads blocked on a shared semaphore wait in the kernel and are
 // released by a sibling thread — with MNTHREAD_CARRIERS=1 the blocked ones
-// must not hold the only carrier (their kernel wait runs elsewhere).
+// must not hold the only carrier (their kernel wait runs elsewhere); and a
+// single-threaded child blocked in sem_wait on a shared semaphore returns
+// -1/EINTR when a signal handler (without SA_RESTART) runs, as in glibc.
 // TIMEOUT: 60
 #include "common.h"
 #include <semaphore.h>
@@ -61,8 +63,61 @@ static int child_main(void)
     return 0;
 }
 
+static void on_signal(int sig)
+{
+    (void)sig;
+}
+
+/* The state letter of process `pid` (/proc/PID/stat's third field). */
+static char proc_state(pid_t pid)
+{
+    char path[64], buf[512];
+    snprintf(path, sizeof path, "/proc/%d/stat", (int)pid);
+    FILE *f = fopen(path, "r");
+    if (!f)
+        return '?';
+    size_t n = fread(buf, 1, sizeof buf - 1, f);
+    fclose(f);
+    buf[n] = 0;
+    char *p = strrchr(buf, ')');
+    return p && p[1] == ' ' ? p[2] : '?';
+}
+
+static void test_eintr(void)
+{
+    sem_t *s = mmap(NULL, sizeof *s, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+    CHECK(s != MAP_FAILED);
+    CHECK_OK(sem_init(s, 1, 0));
+    fflush(stdout);
+    pid_t pid = fork();
+    CHECK(pid >= 0);
+    if (pid == 0) {
+        struct sigaction sa;
+        memset(&sa, 0, sizeof sa);
+        sa.sa_handler = on_signal; /* no SA_RESTART */
+        sigaction(SIGUSR1, &sa, NULL);
+        errno = 0;
+        int r = sem_wait(s);
+        _exit(r == -1 && errno == EINTR ? 0 : 10 + errno);
+    }
+    long long deadline = now_ns() + 20LL * 1000000000;
+    while (proc_state(pid) != 'S') {
+        CHECK_MSG(now_ns() < deadline, "child never went to sleep");
+        usleep(1000);
+    }
+    usleep(20000); /* asleep in sem_wait, not in a stray syscall before it */
+    CHECK_SYS(kill(pid, SIGUSR1));
+    int st;
+    CHECK_EQ(waitpid(pid, &st, 0), pid);
+    CHECK_MSG(WIFEXITED(st) && WEXITSTATUS(st) == 0, "child status 0x%x", st);
+    CHECK_EQ(((unsigned *)s)[1], 0); /* the interrupted waiter unregistered */
+    munmap(s, sizeof *s);
+}
+
 int main(void)
 {
+    test_eintr(); /* first: this process has no threads yet */
+
     sh = mmap(NULL, sizeof *sh, PROT_READ | PROT_WRITE,
               MAP_SHARED | MAP_ANONYMOUS, -1, 0);
     CHECK(sh != MAP_FAILED);

@@ -238,8 +238,9 @@ pub fn requeue(from: usize, to: usize, nwake: usize, nmove: usize, check: impl F
         };
         let mut n = order.0;
         while !n.is_null() {
-            // SAFETY: as above; the key changes with both locks held.
+            // SAFETY: as above: unlinked nodes stay alive.
             let next = unsafe { (*n).next };
+            // SAFETY: as above; the key changes with both buckets' locks held.
             unsafe { (*n).key.store(to, Ordering::Release) };
             target.push(n);
             n = next;

@@ -17,8 +17,8 @@
 //! (kernel/futex): timeouts must be valid (EINVAL), FUTEX_WAIT's is
 //! relative on CLOCK_MONOTONIC, FUTEX_WAIT_BITSET's absolute on MONOTONIC
 //! or (FUTEX_CLOCK_REALTIME) REALTIME; a zero bitset is EINVAL; the address
-//! must be 4-aligned (EINVAL) and, for the operations that read it, not in
-//! the first page (EFAULT — the only fault checked); a wake of n <= 0 wakes
+//! must be 4-aligned (EINVAL) and, where the word is read, not in the
+//! first page (EFAULT — the only fault checked); a wake of n <= 0 wakes
 //! one; FUTEX_WAKE_OP applies its operation to the second word even when
 //! its comparison code is unknown (ENOSYS), as the kernel does.
 
@@ -112,18 +112,25 @@ fn neg(e: c_int) -> c_long {
     -(e as c_long)
 }
 
-/// The futex word at `uaddr`, after the kernel's alignment (EINVAL) and,
-/// if it will be read, first-page (EFAULT) checks.
-fn word<'a>(uaddr: usize, read: bool) -> Result<&'a AtomicU32, c_long> {
+/// The futex word at `uaddr`, checked as the kernel checks it: 4-aligned
+/// (else EINVAL). Only its address is used: a wake never reads the word.
+fn address(uaddr: usize) -> Result<*const AtomicU32, c_long> {
     if !uaddr.is_multiple_of(4) {
         return Err(neg(libc::EINVAL));
     }
-    if read && uaddr < 4096 {
+    Ok(uaddr as *const AtomicU32)
+}
+
+/// The futex word at `uaddr`, to be read: also not in the first page
+/// (EFAULT; the only bad address checked).
+fn word<'a>(uaddr: usize) -> Result<&'a AtomicU32, c_long> {
+    let p = address(uaddr)?;
+    if uaddr < 4096 {
         return Err(neg(libc::EFAULT));
     }
-    // SAFETY: the program's futex word (aligned; only its address is used
-    // when not read).
-    Ok(unsafe { &*(uaddr as *const AtomicU32) })
+    // SAFETY: the program's futex word, aligned and (we trust) mapped, as
+    // the kernel would read it.
+    Ok(unsafe { &*p })
 }
 
 /// A valid timeout from the program, or EINVAL/EFAULT.
@@ -185,7 +192,7 @@ fn wait(uaddr: usize, op: c_int, cmd: c_int, val: u32, timeout: usize, bits: u32
     if bits == 0 {
         return Err(neg(libc::EINVAL));
     }
-    let w = word(uaddr, true)?;
+    let w = word(uaddr)?;
     match futex::wait_bits(w, val, bits, deadline, Scope::Private) {
         0 => Ok(0),
         e => Err(neg(e)),
@@ -196,7 +203,7 @@ fn wake(uaddr: usize, n: u32, bits: u32) -> Result<c_long, c_long> {
     if bits == 0 {
         return Err(neg(libc::EINVAL));
     }
-    let w = word(uaddr, false)?;
+    let w = address(uaddr)?;
     Ok(futex::wake_bits(w, count(n), bits, Scope::Private) as c_long)
 }
 
@@ -204,8 +211,12 @@ fn requeue(uaddr: usize, nwake: u32, nmove: u32, uaddr2: usize, expected: Option
     if (nwake as i32) < 0 || (nmove as i32) < 0 {
         return Err(neg(libc::EINVAL));
     }
-    let from = word(uaddr, expected.is_some())?;
-    let to = word(uaddr2, false)?;
+    let to = address(uaddr2)?;
+    address(uaddr)?;
+    if expected.is_none() && uaddr < 4096 {
+        return Ok(0); // nobody can wait there (their wait is EFAULT)
+    }
+    let from = word(uaddr)?;
     futex::requeue_private(from, to, nwake as usize, nmove as usize, expected)
         .map(|n| n as c_long)
         .map_err(neg)
@@ -250,8 +261,8 @@ fn sext12(v: u32) -> i32 {
 }
 
 fn wake_op(uaddr: usize, n1: u32, n2: u32, uaddr2: usize, encoded: u32) -> Result<c_long, c_long> {
-    let w1 = word(uaddr, false)?;
-    let w2 = word(uaddr2, true)?;
+    let w1 = address(uaddr)?;
+    let w2 = word(uaddr2)?;
     let mut op = (encoded >> 28) & 0xf;
     let cmp = (encoded >> 24) & 0xf;
     let mut arg = sext12(encoded >> 12);

@@ -352,5 +352,6 @@ pub unsafe fn forget_parent_threads() {
         idle::forget_all();
         crate::lot::forget_all();
         crate::offload::forget_all();
+        crate::sync::named_sem::forget_lock_holder();
     }
 }

@@ -282,3 +282,13 @@ mod tests {
         assert_eq!(path(&too_long), None);
     }
 }
+
+/// Frees the table lock in a fork child (the mappings themselves are
+/// inherited, so the list stays).
+///
+/// # Safety
+/// Only one thread may exist in the process.
+pub unsafe fn forget_lock_holder() {
+    // SAFETY: forwarded.
+    unsafe { TABLE.forget_holder() };
+}

@@ -23,8 +23,8 @@
 //! * wait: take a token with a CAS if the value is non-zero (acquire).
 //!   Otherwise register as a waiter (+1 in the high half), then loop: while
 //!   the value is 0, futex-wait for it to change; when it is non-zero, CAS
-//!   away one token *and* the registration together. A timed-out waiter
-//!   withdraws its registration.
+//!   away one token *and* the registration together. A waiter that timed
+//!   out or was interrupted by a signal (EINTR) withdraws its registration.
 //!
 //! No wake-up is lost: a waiter is registered before it checks the value,
 //! and the futex (emulated or real) re-checks the value under its own lock,
@@ -36,6 +36,8 @@ use core::ffi::c_int;
 use core::sync::atomic::{AtomicI32, AtomicU32, AtomicU64, Ordering};
 
 use super::futex::{self, Scope};
+use crate::sched;
+use crate::sys::raw;
 
 /// `SEM_VALUE_MAX`.
 pub const VALUE_MAX: u32 = i32::MAX as u32;
@@ -111,9 +113,10 @@ impl Sem {
         let mut d = self.data.fetch_add(WAITER, Ordering::Relaxed) + WAITER;
         loop {
             if d & VALUE_MASK == 0 {
-                if futex::wait(self.value_word(), 0, deadline, scope) == libc::ETIMEDOUT {
+                let r = self.wait_zero(scope, deadline);
+                if r == libc::ETIMEDOUT || r == libc::EINTR {
                     self.data.fetch_sub(WAITER, Ordering::Relaxed);
-                    return Err(libc::ETIMEDOUT);
+                    return Err(r);
                 }
                 d = self.data.load(Ordering::Relaxed);
             } else {
@@ -123,6 +126,19 @@ impl Sem {
                 }
             }
         }
+    }
+
+    /// Sleeps while the value is 0 (0 woken or spurious, EAGAIN, ETIMEDOUT,
+    /// EINTR). A kernel thread (not a user thread) waiting on a shared
+    /// semaphore sleeps in the kernel itself, so a signal handler
+    /// interrupts it and sem_wait reports EINTR, as glibc's does; a parked
+    /// user thread, and any wait in the lot, does not see signals.
+    fn wait_zero(&self, scope: Scope, deadline: Option<u64>) -> c_int {
+        if scope == Scope::Shared && sched::current_user().is_none() {
+            let r = raw::futex_wait_op(self.value_word(), 0, deadline, libc::FUTEX_WAIT_BITSET as usize, futex::ALL_BITS);
+            return if r < 0 { -r as c_int } else { 0 };
+        }
+        futex::wait(self.value_word(), 0, deadline, scope)
     }
 
     /// Adds a token and wakes a waiter if one may be asleep.

@@ -96,6 +96,15 @@ impl<T> Locked<T> {
         unsafe { *self.value.get() = value };
     }
 
+    /// Releases the lock whoever holds it, keeping the value: for a fork
+    /// child, where the holder may be a thread that did not survive.
+    ///
+    /// # Safety
+    /// Only one thread may exist in the process.
+    pub unsafe fn forget_holder(&self) {
+        self.lock.word.store(0, core::sync::atomic::Ordering::Relaxed);
+    }
+
     /// Runs `f` with exclusive access to the value.
     #[inline]
     pub fn with<R>(&self, f: impl FnOnce(&mut T) -> R) -> R {
