@@ -11,17 +11,30 @@
 #include <linux/futex.h>
 
 static volatile sig_atomic_t handled;
+/* If a wait swallowed the EINTR, the second signal posts this semaphore
+ * (sem_post is async-signal-safe) so the test fails instead of hanging. */
+static sem_t *volatile rescue;
+static volatile sig_atomic_t in_phase;
 
 static void on_alarm(int sig)
 {
     (void)sig;
     handled++;
+    if (++in_phase >= 2 && rescue)
+        sem_post(rescue);
 }
 
-/* Fire SIGALRM once, 100 ms from now. */
+/* SIGALRM 100 ms from now, then every 500 ms until disarm(). */
 static void arm(void)
 {
-    struct itimerval it = {{0, 0}, {0, 100 * 1000}};
+    struct itimerval it = {{0, 500 * 1000}, {0, 100 * 1000}};
+    in_phase = 0;
+    CHECK_SYS(setitimer(ITIMER_REAL, &it, NULL));
+}
+
+static void disarm(void)
+{
+    struct itimerval it = {{0, 0}, {0, 0}};
     CHECK_SYS(setitimer(ITIMER_REAL, &it, NULL));
 }
 
@@ -36,11 +49,13 @@ int main(void)
 
     sem_t s;
     CHECK_SYS(sem_init(&s, 0, 0));
+    rescue = &s;
 
     arm();
     errno = 0;
     CHECK_EQ(sem_wait(&s), -1);
     CHECK_EQ(errno, EINTR);
+    disarm();
     CHECK_EQ(handled, 1);
 
     struct timespec ts;
@@ -50,18 +65,23 @@ int main(void)
     errno = 0;
     CHECK_EQ(sem_timedwait(&s, &ts), -1);
     CHECK_EQ(errno, EINTR);
+    disarm();
     CHECK_EQ(handled, 2);
+    rescue = NULL;
 
     /* The semaphore still works afterwards. */
     CHECK_SYS(sem_post(&s));
     CHECK_SYS(sem_wait(&s));
     CHECK_SYS(sem_destroy(&s));
 
+    /* A relative timeout of 5 s: a swallowed EINTR shows as ETIMEDOUT. */
     static unsigned word;
+    struct timespec rel = {5, 0};
     arm();
     errno = 0;
-    CHECK_EQ(syscall(SYS_futex, &word, FUTEX_WAIT_PRIVATE, 0, NULL, NULL, 0), -1);
+    CHECK_EQ(syscall(SYS_futex, &word, FUTEX_WAIT_PRIVATE, 0, &rel, NULL, 0), -1);
     CHECK_EQ(errno, EINTR);
+    disarm();
     CHECK_EQ(handled, 3);
     puts("ok");
     return 0;
