@@ -215,7 +215,13 @@ static void *consumer(void *arg)
     for (;;) {
         while (count == 0 && producers_left > 0) {
             if (timed) {
-                struct timespec ts = in_ms(CLOCK_MONOTONIC, 1);
+                struct timespec ts;
+                clock_gettime(CLOCK_MONOTONIC, &ts);
+                ts.tv_nsec += 20000; /* 20 us: timeouts race with signals */
+                if (ts.tv_nsec >= 1000000000L) {
+                    ts.tv_sec++;
+                    ts.tv_nsec -= 1000000000L;
+                }
                 int r = pthread_cond_timedwait(&not_empty, &m, &ts);
                 CHECK(r == 0 || r == ETIMEDOUT);
                 if (r == ETIMEDOUT)
@@ -261,9 +267,11 @@ static void producer_consumer(void)
     CHECK_EQ(count, 0);
 }
 
-/* Turn handoff: each side waits for its turn, flips it, signals. */
+/* Turn handoff: each side waits for its turn, flips it, signals. It uses
+ * the cond the timed consumers used: a miscount of its waiters there
+ * would lose a wake-up here. */
 #define TURNS 20000
-static pthread_cond_t turn_cv = PTHREAD_COND_INITIALIZER;
+#define turn_cv not_empty
 static int turn;
 static void *turn_taker(void *arg)
 {

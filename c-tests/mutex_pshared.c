@@ -3,12 +3,19 @@
 // (several threads each), and a turn handoff between the processes through
 // a PTHREAD_PROCESS_SHARED cond (hangs if a wake-up is lost), including a
 // timed wait that times out with the mutex held. Also mutexattr pshared.
+// Ownership is per process: with the parent holding an errorcheck or
+// recursive process-shared mutex, the forked child (whose thread may carry
+// the same thread id) gets EBUSY/ETIMEDOUT/EPERM, not EDEADLK or a deeper
+// lock; and the turn handoff runs again over an errorcheck mutex, whose
+// every cond wait checks ownership (from the Open POSIX Test Suite's
+// pthread_mutex_trylock and pthread_cond_timedwait cases).
 // TIMEOUT: 120
 #include "common.h"
 #include <sys/mman.h>
 
 struct shared {
-    pthread_mutex_t m;
+    pthread_mutex_t m, e, r;
+    volatile int held, done;
     pthread_cond_t cv;
     long counter;
     int turn;
@@ -107,6 +114,51 @@ int main(void)
     }
     CHECK_OK(pthread_mutex_lock(&sh->m));
     CHECK_ERR(pthread_cond_timedwait(&sh->cv, &sh->m, &ts), ETIMEDOUT);
+    CHECK_OK(pthread_mutex_unlock(&sh->m));
+
+    /* Held by the parent: the child does not own it. */
+    CHECK_OK(pthread_mutexattr_settype(&ma, PTHREAD_MUTEX_ERRORCHECK));
+    CHECK_OK(pthread_mutex_init(&sh->e, &ma));
+    CHECK_OK(pthread_mutexattr_settype(&ma, PTHREAD_MUTEX_RECURSIVE));
+    CHECK_OK(pthread_mutex_init(&sh->r, &ma));
+    CHECK_OK(pthread_mutex_lock(&sh->e));
+    CHECK_OK(pthread_mutex_lock(&sh->r));
+    pid = fork();
+    CHECK(pid >= 0);
+    if (pid == 0) {
+        struct timespec soon;
+        clock_gettime(CLOCK_REALTIME, &soon);
+        soon.tv_nsec += 10000000;
+        if (soon.tv_nsec >= 1000000000L) {
+            soon.tv_sec++;
+            soon.tv_nsec -= 1000000000L;
+        }
+        CHECK_ERR(pthread_mutex_trylock(&sh->e), EBUSY);
+        CHECK_ERR(pthread_mutex_timedlock(&sh->e, &soon), ETIMEDOUT);
+        CHECK_ERR(pthread_mutex_unlock(&sh->e), EPERM);
+        CHECK_ERR(pthread_mutex_trylock(&sh->r), EBUSY);
+        CHECK_ERR(pthread_mutex_unlock(&sh->r), EPERM);
+        _exit(0);
+    }
+    CHECK_EQ(waitpid(pid, &st, 0), pid);
+    CHECK(WIFEXITED(st) && WEXITSTATUS(st) == 0);
+    CHECK_OK(pthread_mutex_unlock(&sh->r));
+    CHECK_OK(pthread_mutex_unlock(&sh->e));
+
+    /* Handoff across processes over the errorcheck mutex. */
+    CHECK_OK(pthread_mutex_destroy(&sh->m));
+    memcpy(&sh->m, &sh->e, sizeof sh->m);
+    sh->turn = 0;
+    pid = fork();
+    CHECK(pid >= 0);
+    if (pid == 0) {
+        turns(1);
+        _exit(0);
+    }
+    turns(0);
+    CHECK_EQ(waitpid(pid, &st, 0), pid);
+    CHECK(WIFEXITED(st) && WEXITSTATUS(st) == 0);
+    CHECK_OK(pthread_mutex_lock(&sh->m));
     CHECK_ERR(pthread_mutex_trylock(&sh->m), EBUSY);
     CHECK_OK(pthread_mutex_unlock(&sh->m));
     CHECK_OK(pthread_cond_destroy(&sh->cv));

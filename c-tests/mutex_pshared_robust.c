@@ -1,10 +1,14 @@
+// LINK: -lrt
 // Process-shared robust mutexes in MAP_SHARED memory: a child process that
 // dies holding one (by _exit, and by SIGKILL while the parent is blocked
 // in lock) leaves it EOWNERDEAD for the parent, who makes it consistent;
-// a thread of the parent that exits holding one does too; a second child
-// then uses it normally (mutual exclusion across the processes).
+// a thread of the parent that exits holding one does too, and so does a
+// kernel thread the program did not create (a SIGEV_THREAD timer
+// callback's); a second child then uses it normally (mutual exclusion
+// across the processes).
 // TIMEOUT: 60
 #include "common.h"
+#include <signal.h>
 #include <sys/mman.h>
 
 struct shared {
@@ -19,6 +23,17 @@ static void *lock_and_return(void *arg)
     (void)arg;
     CHECK_OK(pthread_mutex_lock(&sh->m));
     return NULL;
+}
+
+static volatile int cb_locked;
+static void callback(union sigval sv)
+{
+    static int first = 1;
+    (void)sv;
+    if (__atomic_exchange_n(&first, 0, __ATOMIC_ACQ_REL)) {
+        pthread_mutex_lock(&sh->m); /* the thread ends holding it */
+        set_flag(&cb_locked);
+    }
 }
 
 int main(void)
@@ -74,6 +89,21 @@ int main(void)
     CHECK_OK(pthread_mutex_consistent(&sh->m));
     CHECK_ERR(pthread_mutex_trylock(&sh->m), EBUSY);
     CHECK_OK(pthread_mutex_unlock(&sh->m));
+
+    /* A foreign kernel thread exits holding it. */
+    struct sigevent sev;
+    memset(&sev, 0, sizeof sev);
+    sev.sigev_notify = SIGEV_THREAD;
+    sev.sigev_notify_function = callback;
+    timer_t timer;
+    CHECK_SYS(timer_create(CLOCK_MONOTONIC, &sev, &timer));
+    struct itimerspec its = {.it_value = {0, 5000000}};
+    CHECK_SYS(timer_settime(timer, 0, &its, NULL));
+    wait_flag(&cb_locked, 20, "callback");
+    CHECK_ERR(pthread_mutex_lock(&sh->m), EOWNERDEAD);
+    CHECK_OK(pthread_mutex_consistent(&sh->m));
+    CHECK_OK(pthread_mutex_unlock(&sh->m));
+    CHECK_SYS(timer_delete(timer));
 
     /* Normal use across processes afterwards. */
     pid = fork();

@@ -13,15 +13,18 @@
 //! FIFO order makes a signal take the oldest sleeper, one that blocked
 //! before it.
 //!
+//! Private waiters queue in the lot under two keys: untimed ones under
+//! `seq`'s address, timed ones under that address + 1 (`timed_key`), so
+//! that only untimed waiters are ever moved (below). A signal takes one
+//! untimed waiter, or a timed one if there is none; a broadcast takes all.
+//!
 //! Counting (private conds): a waker subtracts from `waiters` every thread
-//! it took off the queue (woken or moved), so a taken waiter never touches
+//! it took off a queue (woken or moved), so a taken waiter never touches
 //! the cond again — the program may destroy it right after a broadcast.
-//! A waiter that was not taken (its sleep did not happen, or timed out with
-//! no signal since it started) subtracts itself. A waiter that timed out
-//! while a signal raced with it cannot know whether it was counted, so it
-//! leaves its count: `waiters` may overstate (a wasted wake call), never
-//! understate (a lost wake-up). Process-shared waiters always count
-//! themselves out (the kernel does not say who it woke).
+//! A waiter that was not taken (its sleep did not happen, or it timed out:
+//! timed waiters are never moved, so a timeout means not taken) subtracts
+//! itself. Process-shared waiters always count themselves out (the kernel
+//! does not say whom it woke), and all sleep on `seq` in the kernel.
 //!
 //! Wait morphing (private cond, non-robust private mutex): a signal or
 //! broadcast moves waiters from `seq` onto the mutex's lock word instead of
@@ -36,7 +39,7 @@ use core::sync::atomic::{AtomicPtr, AtomicU32, Ordering};
 
 use super::futex::{self, Scope};
 use super::mutex::{Mutex, HELD, KIND_PSHARED, KIND_ROBUST, WAITERS};
-use crate::lot;
+use crate::lot::{self, WaitResult};
 
 pub const FLAG_PSHARED: u32 = 1;
 pub const FLAG_MONOTONIC: u32 = 2;
@@ -62,6 +65,12 @@ impl Cond {
         } else {
             Scope::Private
         }
+    }
+
+    /// The lot key timed private waiters sleep under (never a real word's
+    /// address: `seq` is 4-aligned).
+    fn timed_key(&self) -> usize {
+        self.seq.as_ptr() as usize + 1
     }
 
     /// The clock a timedwait's absolute time is on.
@@ -91,16 +100,17 @@ impl Cond {
                 return e;
             }
         };
-        let r = futex::wait(&self.seq, seq, deadline, scope);
-        let counted_by_waker = match scope {
-            Scope::Shared => false,
-            Scope::Private => match r {
-                0 => true,
-                libc::ETIMEDOUT => self.seq.load(Ordering::Relaxed) != seq,
-                _ => false,
-            },
+        let r = match (scope, deadline) {
+            (Scope::Private, Some(_)) => {
+                match lot::wait(self.timed_key(), lot::ALL_BITS, || self.seq.load(Ordering::Acquire) == seq, deadline) {
+                    WaitResult::Woken => 0,
+                    WaitResult::Invalid => libc::EAGAIN,
+                    WaitResult::TimedOut => libc::ETIMEDOUT,
+                }
+            }
+            _ => futex::wait(&self.seq, seq, deadline, scope),
         };
-        if !counted_by_waker {
+        if scope == Scope::Shared || r != 0 {
             self.waiters.fetch_sub(1, Ordering::SeqCst);
         }
         let lr = m.relock_after_wait(kind, depth);
@@ -127,7 +137,10 @@ impl Cond {
             futex::wake(&self.seq, n, scope);
             return;
         }
-        let taken = if morphable(m) { self.morph(m, all) } else { futex::wake(&self.seq, n, scope) };
+        let mut taken = if morphable(m) { self.morph(m, all) } else { futex::wake(&self.seq, n, scope) };
+        if all || taken == 0 {
+            taken += lot::wake(self.timed_key(), n, lot::ALL_BITS);
+        }
         if taken > 0 {
             self.waiters.fetch_sub(taken as u32, Ordering::SeqCst);
         }

@@ -2,14 +2,15 @@
 //!
 //! Layout (x86_64, as glibc's `struct __pthread_mutex_s`): `lock`@0,
 //! `count`@4 (recursion depth), `owner`@8 (holder's tid, for the kinds that
-//! check ownership), `nusers`@12 (unused, zero), `kind`@16 (glibc's kind
+//! check ownership), `nusers`@12 (holder's pid, process-shared only), `kind`@16 (glibc's kind
 //! value: type in the low 2 bits, `KIND_ROBUST`, `KIND_PI`, `KIND_PP`,
 //! `KIND_PSHARED` flags), `ceiling`@20 (priority ceiling of a PP mutex),
-//! `prev`@24/`next`@32 (links in the holder's robust list). All zero is
+//! `prev`@24/`next`@32 (robust list links, see `mutex_robust`); glibc's
+//! elision bits (256, 512) in `kind` are carried and ignored. All zero is
 //! PTHREAD_MUTEX_INITIALIZER; the other static initialisers only set `kind`.
 //!
 //! Lock word protocol (Drepper's "mutex3" with bits, plus robust flags):
-//! * a holder part (`Enc::holder` under `Enc::mask`) and a `WAITERS` bit.
+//! * a holder part (the bits under `Enc::mask`) and a waiters bit.
 //!   Private words: holder bit 1, waiters bit 2. Process-shared robust
 //!   words use the kernel's robust-futex encoding instead — holder = the
 //!   holding process's pid, waiters 0x80000000, `DIED` = FUTEX_OWNER_DIED —
@@ -30,7 +31,8 @@
 //!   holds the lock (waiters only add the waiters bit), so these need no CAS.
 //!
 //! Condition variables move their waiters onto `lock` (wait morphing, see
-//! `cond`): such a waiter later acquires with 2, like any waiter.
+//! `cond`): such a waiter later acquires with the waiters bit, like any
+//! thread that has slept.
 
 use core::ffi::c_int;
 use core::sync::atomic::{AtomicI32, AtomicPtr, AtomicU32, Ordering};
@@ -108,13 +110,12 @@ pub const KIND_ROBUST: i32 = 16;
 pub const KIND_PI: i32 = 32;
 pub const KIND_PP: i32 = 64;
 pub const KIND_PSHARED: i32 = 128;
-/// glibc's elision bits, carried but meaningless here.
-pub const KIND_ELISION: i32 = 256 | 512;
 /// The bits that select the behaviour (glibc's PTHREAD_MUTEX_TYPE).
 const KIND_BEHAVIOUR: i32 = 127;
 
-/// Rounds of `pause` a locker spins, re-reading the word, before it sleeps.
-const SPIN_ROUNDS: u32 = 100;
+/// Rounds a locker spins before it sleeps; round `i` waits `2^i` pauses
+/// before re-reading the word (backing off keeps the line with the holder).
+const SPIN_ROUNDS: u32 = 7;
 
 /// A lock attempt's time limit, validated only once the caller must wait
 /// (glibc takes a free mutex whatever the timespec says).
@@ -196,7 +197,7 @@ impl Mutex {
         let checks_owner = !Self::is_plain(kind);
         let enc = Enc::of(kind);
         let tid = if checks_owner { self_tid() } else { 0 };
-        if checks_owner && self.owner.load(Ordering::Relaxed) == tid && enc.held(self.lock.load(Ordering::Relaxed)) {
+        if checks_owner && self.owned_by(kind, tid) {
             match ty & TYPE_MASK {
                 TYPE_RECURSIVE => {
                     let c = self.count.load(Ordering::Relaxed);
@@ -217,7 +218,7 @@ impl Mutex {
             return r;
         }
         if checks_owner {
-            self.owner.store(tid, Ordering::Relaxed);
+            self.set_owner(kind, tid);
             self.count.store(1, Ordering::Relaxed);
             if kind & KIND_ROBUST != 0 {
                 super::mutex_robust::push(self, kind);
@@ -232,7 +233,7 @@ impl Mutex {
         let scope = Self::scope(kind);
         let holder = enc.holder();
         let mut take = if waited { holder | enc.waiters } else { holder };
-        let mut spins = SPIN_ROUNDS;
+        let mut round = 0;
         let mut deadline: Option<Option<u64>> = None;
         loop {
             let w = self.lock.load(Ordering::Relaxed);
@@ -248,9 +249,11 @@ impl Mutex {
             if matches!(limit, Limit::Try) {
                 return libc::EBUSY;
             }
-            if spins > 0 {
-                spins -= 1;
-                core::hint::spin_loop();
+            if round < SPIN_ROUNDS {
+                for _ in 0..1u32 << round {
+                    core::hint::spin_loop();
+                }
+                round += 1;
                 continue;
             }
             let d = match deadline {
@@ -353,15 +356,34 @@ impl Mutex {
         if kind & KIND_ROBUST == 0 || w & DIED == 0 || !Enc::of(kind).held(w) {
             return libc::EINVAL;
         }
-        self.owner.store(self_tid(), Ordering::Relaxed);
+        self.set_owner(kind, self_tid());
         self.lock.fetch_and(!DIED, Ordering::Relaxed);
         0
     }
 
     /// Whether the caller holds it (for the kinds that record an owner).
     pub fn held_by_caller(&self) -> bool {
-        let kind = self.kind.load(Ordering::Relaxed);
-        Enc::of(kind).held(self.lock.load(Ordering::Relaxed)) && self.owner.load(Ordering::Relaxed) == self_tid()
+        self.owned_by(self.kind.load(Ordering::Relaxed), self_tid())
+    }
+
+    /// Records the caller (thread `tid`) as the holder.
+    fn set_owner(&self, kind: i32, tid: i32) {
+        if kind & KIND_PSHARED != 0 {
+            self.nusers.store(super::mutex_robust::pid(), Ordering::Relaxed);
+        }
+        self.owner.store(tid, Ordering::Release);
+    }
+
+    /// Whether thread `tid` of this process holds it. Thread ids are only
+    /// unique within a process (user threads' synthetic ones repeat across
+    /// processes, and a fork child keeps its parent's), so a
+    /// process-shared mutex also records the holder's pid (in `nusers`).
+    /// (`set_owner` writes the pid before the tid: whoever reads its own
+    /// tid in `owner` then reads the holder's pid, never a stale one.)
+    fn owned_by(&self, kind: i32, tid: i32) -> bool {
+        Enc::of(kind).held(self.lock.load(Ordering::Relaxed))
+            && self.owner.load(Ordering::Acquire) == tid
+            && (kind & KIND_PSHARED == 0 || self.nusers.load(Ordering::Relaxed) == super::mutex_robust::pid())
     }
 }
 

@@ -24,7 +24,7 @@
 //! per-thread treatment, like private ones.
 
 use core::ptr::null_mut;
-use core::sync::atomic::Ordering;
+use core::sync::atomic::{AtomicBool, Ordering};
 
 use super::futex;
 use super::mutex::{Enc, Mutex, DIED, KIND_PSHARED};
@@ -50,14 +50,15 @@ struct KList {
     pid: u32,
     /// The main thread's registered head, or null if unusable.
     head: *mut RobustHead,
-    /// A process-shared robust mutex was ever listed.
-    used: bool,
 }
 
 // SAFETY: the head is only followed under the lock.
 unsafe impl Send for KList {}
 
-static KLIST: Locked<KList> = Locked::new(KList { pid: 0, head: null_mut(), used: false });
+static KLIST: Locked<KList> = Locked::new(KList { pid: 0, head: null_mut() });
+
+/// A mutex was ever put in the kernel list (else thread exit skips it).
+static KLIST_USED: AtomicBool = AtomicBool::new(false);
 
 /// This process's pid.
 pub fn pid() -> u32 {
@@ -92,12 +93,14 @@ fn link_of(m: &Mutex) -> *mut usize {
 /// Links `m` (just acquired by the caller) into the right list.
 pub fn push(m: &Mutex, kind: i32) {
     if in_kernel_list(kind) {
+        // A thread with a descriptor runs `release_all` when it exits.
+        runtime::current();
         let done = KLIST.with(|k| {
             let h = head(k);
             if h.is_null() {
                 return false;
             }
-            k.used = true;
+            KLIST_USED.store(true, Ordering::Relaxed);
             let link = link_of(m);
             // SAFETY: `h` is the live registered head; we hold the lock.
             unsafe {
@@ -208,10 +211,13 @@ pub fn release_all(t: *mut UThread) {
 
 /// The caller's process-shared robust mutexes, from the kernel list.
 fn release_kernel_listed() {
-    let tid = self_tid();
+    if !KLIST_USED.load(Ordering::Relaxed) {
+        return;
+    }
+    let (tid, me) = (self_tid(), pid());
     loop {
         let found = KLIST.with(|k| {
-            if !k.used || head(k).is_null() {
+            if head(k).is_null() {
                 return None;
             }
             let h = k.head;
@@ -222,7 +228,7 @@ fn release_kernel_listed() {
                 let mut hit = None;
                 while cur != end && !cur.is_null() {
                     let m = &*((cur as *mut u8).offset(-LINK_OFFSET) as *const Mutex);
-                    if m.owner.load(Ordering::Relaxed) == tid {
+                    if m.owner.load(Ordering::Relaxed) == tid && m.nusers.load(Ordering::Relaxed) == me {
                         hit = Some(m);
                         break;
                     }
