@@ -77,6 +77,26 @@ static inline void bench_die(const char *what, int err)
     exit(1);
 }
 
+/* Median of n values (sorts v in place). */
+static inline double bench_median(double *v, int n)
+{
+    for (int i = 1; i < n; i++)
+        for (int j = i; j > 0 && v[j - 1] > v[j]; j--) {
+            double t = v[j];
+            v[j] = v[j - 1];
+            v[j - 1] = t;
+        }
+    return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
+}
+
+/* Sleep for ns nanoseconds (restarting after signals). */
+static inline void bench_sleep_ns(long long ns)
+{
+    struct timespec ts = {ns / 1000000000LL, ns % 1000000000LL};
+    while (nanosleep(&ts, &ts) != 0 && errno == EINTR)
+        ;
+}
+
 static inline long bench_arg(int argc, char **argv, int i, long def)
 {
     if (argc > i) {

@@ -2,9 +2,13 @@
 """Build the C benchmarks in bench/ and run each under plain glibc and under
 LD_PRELOAD=libmnthread.so in the same run, then print a comparison table.
 
-Every benchmark prints lines "RESULT <name> <value> <unit>" (lower is
-better).  The ratio column is glibc / mnthread: "12.3x" means mnthread is
-12.3 times faster (or smaller); below 1 means glibc wins.
+Benchmarks are C programs (bench/NAME.c, built with gcc -O2) or Rust
+programs (bench/NAME.rs, built with rustc -O); the same binary runs on both
+sides.  Every benchmark prints lines "RESULT <name> <value> <unit>"; lower is
+better except for the throughput units in HIGHER_BETTER (e.g. Mops/s).  The
+ratio column always reads "how many times better mnthread is": glibc /
+mnthread for times and sizes, mnthread / glibc for throughputs; below 1
+means glibc wins.
 """
 
 import argparse
@@ -28,11 +32,22 @@ RUNS = [
     dict(prog="parked_threads", args=["1000000"], quick=["100000"],
          suffix=" (N=1e6)", mn_only=True, timeout=900),
     dict(prog="idle_cpu", args=["1000"], quick=["300"]),
+    dict(prog="cond_handoff", args=[], timeout=60, quick=["50", "1"]),
+    dict(prog="mutex_uncontended", args=[], timeout=60, quick=["1000000", "1"]),
+    dict(prog="mutex_contended", args=[], timeout=60, quick=["50", "1"]),
+    dict(prog="rust_pingpong", args=[], timeout=60, quick=["50", "1"]),
 ]
+
+# Units where a larger value is better (throughputs).
+HIGHER_BETTER = {"Mops/s"}
+SOURCE_EXTS = (".c", ".rs")
 
 
 def build(src, out):
-    cmd = ["gcc", "-O2", "-g", "-Wall", "-pthread", "-I", HERE, src, "-o", out]
+    if src.endswith(".rs"):
+        cmd = ["rustc", "-O", "--edition", "2021", src, "-o", out]
+    else:
+        cmd = ["gcc", "-O2", "-g", "-Wall", "-pthread", "-I", HERE, src, "-o", out]
     if os.path.exists(out) and os.path.getmtime(out) >= max(
             os.path.getmtime(src), os.path.getmtime(os.path.join(HERE, "bench.h"))):
         return True, ""
@@ -87,7 +102,7 @@ def main():
     ap.add_argument("-k", action="append", default=[],
                     help="only benchmarks whose program name contains this")
     ap.add_argument("--repeat", type=int, default=1,
-                    help="runs per configuration; the best (lowest) value counts")
+                    help="runs per configuration; the best value counts")
     ap.add_argument("--quick", action="store_true",
                     help="much smaller problem sizes (smoke test)")
     ap.add_argument("--no-mnthread-only", action="store_true",
@@ -104,9 +119,13 @@ def main():
 
     runs = list(RUNS)
     known = {r["prog"] for r in runs}
+    sources = {}
     for fn in sorted(os.listdir(HERE)):
-        if fn.endswith(".c") and fn[:-2] not in known:
-            runs.append(dict(prog=fn[:-2], args=[]))
+        base, ext = os.path.splitext(fn)
+        if ext in SOURCE_EXTS:
+            sources[base] = fn
+            if base not in known:
+                runs.append(dict(prog=base, args=[]))
     if args.k:
         runs = [r for r in runs if any(k in r["prog"] for k in args.k)]
     if args.no_mnthread_only:
@@ -115,7 +134,11 @@ def main():
     exes = {}
     failed = False
     for prog in sorted({r["prog"] for r in runs}):
-        src = os.path.join(HERE, prog + ".c")
+        if prog not in sources:
+            print("NO SOURCE for %s" % prog)
+            failed = True
+            continue
+        src = os.path.join(HERE, sources[prog])
         out = os.path.join(args.build, prog)
         ok, msg = build(src, out)
         if not ok:
@@ -161,7 +184,9 @@ def main():
                     errors.append(err)
                     failed = True
                 for name, (v, unit) in res.items():
-                    if name not in best or v < best[name][0]:
+                    better = (v > best[name][0] if unit in HIGHER_BETTER
+                              else v < best[name][0]) if name in best else True
+                    if better:
                         best[name] = (v, unit)
             sides[side] = (best, errors)
         names = []
@@ -182,7 +207,7 @@ def main():
 
     # ---- table ----
     print()
-    hdr = ("benchmark", "glibc", "mnthread", "glibc/mnthread")
+    hdr = ("benchmark", "glibc", "mnthread", "mnthread vs glibc")
     table = []
     for row in rows:
         g, m = row["g"], row["m"]
@@ -190,9 +215,12 @@ def main():
                                 else ("FAILED" if row["gerr"] else "-"))
         ms = fmt(*m) if m else ("FAILED" if row["merr"] else "-")
         if g and m:
-            if m[0] > 0:
-                ratio = "%.2fx %s" % (g[0] / m[0], "faster" if g[0] >= m[0] else "(slower)")
-            elif g[0] > 0:
+            # better / worse value: "how many times better mnthread is"
+            hi = g[1] in HIGHER_BETTER
+            num, den = (m[0], g[0]) if hi else (g[0], m[0])
+            if den > 0:
+                ratio = "%.2fx %s" % (num / den, "better" if num >= den else "(worse)")
+            elif num > 0:
                 ratio = "inf"
             else:
                 ratio = "="
@@ -206,7 +234,9 @@ def main():
     print("-" * len(line))
     for t in table:
         print("  ".join("%-*s" % (widths[i], t[i]) for i in range(4)))
-    print("\n(lower is better for every value; ratio = glibc / mnthread)")
+    print("\n(lower is better except for %s; ratio = how many times better "
+          "mnthread is: glibc / mnthread, or mnthread / glibc for throughputs)"
+          % ", ".join(sorted(HIGHER_BETTER)))
     return 1 if failed else 0
 
 

@@ -1,0 +1,98 @@
+/* cond_handoff: two threads pass a token back and forth through one mutex
+ * and condition variables:
+ *   lock; while (turn != me) wait; turn = other; signal; unlock
+ * Every handoff therefore wakes a thread blocked in pthread_cond_wait.
+ * usage: cond_handoff [ms per repetition [repetitions]]   (default 200 5)
+ * Two variants, each run for a fixed time per repetition, median reported:
+ *   cond_handoff      one condition variable per thread, pthread_cond_signal
+ *   cond_handoff_1cv  one shared condition variable, pthread_cond_broadcast
+ * RESULT cond_handoff <ns per handoff> ns
+ * RESULT cond_handoff_1cv <ns per handoff> ns */
+#include "bench.h"
+
+#define MAX_REPS 15
+
+static pthread_mutex_t mu = PTHREAD_MUTEX_INITIALIZER;
+static pthread_cond_t cv[2] = {PTHREAD_COND_INITIALIZER, PTHREAD_COND_INITIALIZER};
+static int turn;      /* whose turn it is: 0 or 1; protected by mu */
+static long handoffs; /* handoffs done; protected by mu */
+static int stop;      /* set by main (atomically) to end a repetition */
+static int done;      /* protected by mu: a player saw stop and left */
+static int one_cv;    /* variant: both players wait on cv[0], broadcast */
+
+static void *player(void *arg)
+{
+    int me = (int)(intptr_t)arg;
+    pthread_cond_t *mine = &cv[one_cv ? 0 : me];
+    pthread_cond_t *other = &cv[one_cv ? 0 : 1 - me];
+    pthread_mutex_lock(&mu);
+    for (;;) {
+        while (turn != me && !done)
+            pthread_cond_wait(mine, &mu);
+        if (done)
+            break;
+        if (__atomic_load_n(&stop, __ATOMIC_RELAXED)) {
+            done = 1;
+            pthread_cond_broadcast(other);
+            break;
+        }
+        turn = 1 - me;
+        handoffs++;
+        if (one_cv)
+            pthread_cond_broadcast(other);
+        else
+            pthread_cond_signal(other);
+    }
+    pthread_mutex_unlock(&mu);
+    return NULL;
+}
+
+/* One timed repetition; returns ns per handoff. */
+static double rep(long ms)
+{
+    pthread_t t[2];
+    int rc;
+    turn = 1; /* player 1 starts once both run */
+    handoffs = 0;
+    done = 0;
+    __atomic_store_n(&stop, 0, __ATOMIC_RELAXED);
+    pthread_mutex_lock(&mu); /* hold the players until the clock starts */
+    for (int i = 0; i < 2; i++)
+        if ((rc = pthread_create(&t[i], NULL, player, (void *)(intptr_t)i)))
+            bench_die("pthread_create", rc);
+    long long t0 = bench_now_ns();
+    pthread_mutex_unlock(&mu);
+    bench_sleep_ns(ms * 1000000LL);
+    __atomic_store_n(&stop, 1, __ATOMIC_RELAXED);
+    for (int i = 0; i < 2; i++)
+        pthread_join(t[i], NULL);
+    long long el = bench_now_ns() - t0;
+    if (handoffs <= 0) {
+        fprintf(stderr, "no handoff happened\n");
+        exit(1);
+    }
+    return (double)el / (double)handoffs;
+}
+
+static void variant(const char *name, int use_one_cv, long ms, int reps)
+{
+    double v[MAX_REPS];
+    one_cv = use_one_cv;
+    for (int i = 0; i < reps; i++) {
+        v[i] = rep(ms);
+        printf("%s rep %d: %.1f ns per handoff\n", name, i, v[i]);
+    }
+    printf("RESULT %s %.1f ns\n", name, bench_median(v, reps));
+    fflush(stdout);
+}
+
+int main(int argc, char **argv)
+{
+    long ms = bench_arg(argc, argv, 1, 200);
+    int reps = (int)bench_arg(argc, argv, 2, 5);
+    if (reps > MAX_REPS)
+        reps = MAX_REPS;
+    variant("cond_handoff", 0, ms, reps);
+    variant("cond_handoff_1cv", 1, ms, reps);
+    return 0;
+}
