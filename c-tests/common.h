@@ -20,6 +20,7 @@
 #include <unistd.h>
 #include <fcntl.h>
 #include <signal.h>
+#include <sys/mman.h>
 #include <sys/wait.h>
 
 #ifndef TEST_LIBDIR
@@ -100,6 +101,16 @@ static inline const char *test_errname_(int e)
     const char *n = strerrorname_np(e);
     return n ? n : "?";
 }
+
+/* CHECK_FAILS(call, err): for libc calls that return -1 and set errno: the
+ * call must fail, with errno exactly ERR. */
+#define CHECK_FAILS(call, err)                                             \
+    do {                                                                   \
+        errno = 0;                                                         \
+        long r_ = (long)(call);                                            \
+        CHECK_MSG(r_ == -1 && errno == (err), "%s -> %ld errno %s", #call, \
+                  r_, test_errname_(errno));                               \
+    } while (0)
 
 /* CHECK_ERR(call, expected): for functions returning an error number
  * (pthread_*): the call must return exactly EXPECTED (0 for success). */

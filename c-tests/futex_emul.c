@@ -47,14 +47,6 @@ static void wait_queued(unsigned *w, long n)
     }
 }
 
-#define CHECK_FAILS(call, err)                                             \
-    do {                                                                   \
-        errno = 0;                                                         \
-        long r_ = (long)(call);                                            \
-        CHECK_MSG(r_ == -1 && errno == (err), "%s -> %ld errno %s", #call, \
-                  r_, test_errname_(errno));                               \
-    } while (0)
-
 struct waiter {
     pthread_t t;
     unsigned *word;

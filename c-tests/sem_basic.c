@@ -19,14 +19,6 @@ static void deadline_in(clockid_t clock, long ms, struct timespec *ts)
     ts->tv_nsec %= 1000000000L;
 }
 
-#define CHECK_FAILS(call, err)                                             \
-    do {                                                                   \
-        errno = 0;                                                         \
-        long r_ = (long)(call);                                            \
-        CHECK_MSG(r_ == -1 && errno == (err), "%s -> %ld errno %s", #call, \
-                  r_, test_errname_(errno));                               \
-    } while (0)
-
 static void test_calls(void)
 {
     sem_t s;

@@ -17,13 +17,6 @@
 
 enum { ROUNDS = 1000, CREATORS = 4 };
 
-#define CHECK_FAILS(call, err)                                             \
-    do {                                                                   \
-        errno = 0;                                                         \
-        long r_ = (long)(call);                                            \
-        CHECK_MSG(r_ == -1 && errno == (err), "%s -> %ld errno %s", #call, \
-                  r_, test_errname_(errno));                               \
-    } while (0)
 #define CHECK_OPEN_FAILS(call, err)                                        \
     do {                                                                   \
         errno = 0;                                                         \
