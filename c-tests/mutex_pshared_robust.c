@@ -8,7 +8,6 @@
 // across the processes).
 // TIMEOUT: 60
 #include "common.h"
-#include <signal.h>
 #include <sys/mman.h>
 
 struct shared {
@@ -25,15 +24,10 @@ static void *lock_and_return(void *arg)
     return NULL;
 }
 
-static volatile int cb_locked;
-static void callback(union sigval sv)
+static void callback(void *arg)
 {
-    static int first = 1;
-    (void)sv;
-    if (__atomic_exchange_n(&first, 0, __ATOMIC_ACQ_REL)) {
-        pthread_mutex_lock(&sh->m); /* the thread ends holding it */
-        set_flag(&cb_locked);
-    }
+    (void)arg;
+    pthread_mutex_lock(&sh->m); /* the thread ends holding it */
 }
 
 int main(void)
@@ -91,19 +85,13 @@ int main(void)
     CHECK_OK(pthread_mutex_unlock(&sh->m));
 
     /* A foreign kernel thread exits holding it. */
-    struct sigevent sev;
-    memset(&sev, 0, sizeof sev);
-    sev.sigev_notify = SIGEV_THREAD;
-    sev.sigev_notify_function = callback;
-    timer_t timer;
-    CHECK_SYS(timer_create(CLOCK_MONOTONIC, &sev, &timer));
-    struct itimerspec its = {.it_value = {0, 5000000}};
-    CHECK_SYS(timer_settime(timer, 0, &its, NULL));
-    wait_flag(&cb_locked, 20, "callback");
+    static struct foreign_run fr;
+    run_on_foreign_thread(&fr, callback, NULL);
+    foreign_wait(&fr, 1, 20, "callback");
     CHECK_ERR(pthread_mutex_lock(&sh->m), EOWNERDEAD);
     CHECK_OK(pthread_mutex_consistent(&sh->m));
     CHECK_OK(pthread_mutex_unlock(&sh->m));
-    CHECK_SYS(timer_delete(timer));
+    foreign_stop(&fr);
 
     /* Normal use across processes afterwards. */
     pid = fork();
