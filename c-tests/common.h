@@ -148,6 +148,24 @@ static inline long long now_ns(void)
     return (long long)ts.tv_sec * 1000000000LL + ts.tv_nsec;
 }
 
+/* The absolute time `ns` nanoseconds from now on clock `clk` (a deadline
+ * for the timed waits; ns may be negative). */
+static inline struct timespec abs_in_ns(clockid_t clk, long long ns)
+{
+    struct timespec ts;
+    clock_gettime(clk, &ts);
+    long long t = (long long)ts.tv_sec * 1000000000LL + ts.tv_nsec + ns;
+    ts.tv_sec = t / 1000000000LL;
+    ts.tv_nsec = t % 1000000000LL;
+    return ts;
+}
+
+/* The same, `ms` milliseconds from now. */
+static inline struct timespec abs_in_ms(clockid_t clk, long long ms)
+{
+    return abs_in_ns(clk, ms * 1000000LL);
+}
+
 /* Spin (yielding) until *flag != 0, or fail after `seconds`. */
 static inline void wait_flag(const volatile int *flag, double seconds,
                              const char *what)

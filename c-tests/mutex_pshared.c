@@ -105,13 +105,7 @@ int main(void)
     CHECK(WIFEXITED(st) && WEXITSTATUS(st) == 0);
     CHECK_EQ(sh->counter, 2L * THREADS * ROUNDS);
 
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    ts.tv_nsec += 20000000;
-    if (ts.tv_nsec >= 1000000000L) {
-        ts.tv_sec++;
-        ts.tv_nsec -= 1000000000L;
-    }
+    struct timespec ts = abs_in_ms(CLOCK_MONOTONIC, 20);
     CHECK_OK(pthread_mutex_lock(&sh->m));
     CHECK_ERR(pthread_cond_timedwait(&sh->cv, &sh->m, &ts), ETIMEDOUT);
     CHECK_OK(pthread_mutex_unlock(&sh->m));
@@ -126,13 +120,7 @@ int main(void)
     pid = fork();
     CHECK(pid >= 0);
     if (pid == 0) {
-        struct timespec soon;
-        clock_gettime(CLOCK_REALTIME, &soon);
-        soon.tv_nsec += 10000000;
-        if (soon.tv_nsec >= 1000000000L) {
-            soon.tv_sec++;
-            soon.tv_nsec -= 1000000000L;
-        }
+        struct timespec soon = abs_in_ms(CLOCK_REALTIME, 10);
         CHECK_ERR(pthread_mutex_trylock(&sh->e), EBUSY);
         CHECK_ERR(pthread_mutex_timedlock(&sh->e, &soon), ETIMEDOUT);
         CHECK_ERR(pthread_mutex_unlock(&sh->e), EPERM);
