@@ -317,6 +317,46 @@ static inline const char *describe_status(int st, char *buf, size_t n)
     return buf;
 }
 
+/* ---- Processes ----
+ * shared_alloc(size): `size` zero-filled bytes (MAP_SHARED | MAP_ANONYMOUS)
+ * that children forked afterwards share with this process. */
+static inline void *shared_alloc(size_t size)
+{
+    void *p = mmap(NULL, size, PROT_READ | PROT_WRITE,
+                   MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+    if (p == MAP_FAILED)
+        TEST_FAIL_("mmap of %zu shared bytes: errno %d (%s)", size, errno,
+                   test_errname_(errno));
+    return p;
+}
+
+/* fork(), which must succeed; stdout and stderr are flushed first so that
+ * nothing buffered is written twice. */
+static inline pid_t fork_checked(void)
+{
+    fflush(stdout);
+    fflush(stderr);
+    pid_t pid = fork();
+    if (pid < 0)
+        TEST_FAIL_("fork: errno %d (%s)", errno, test_errname_(errno));
+    return pid;
+}
+
+/* Wait for the child `pid`, which must exit with status 0; `what` names it
+ * in the failure message. */
+static inline void wait_child_ok(pid_t pid, const char *what)
+{
+    int st = 0;
+    char buf[64];
+    pid_t w = waitpid(pid, &st, 0);
+    if (w != pid)
+        TEST_FAIL_("waitpid(%s %d) returned %d: errno %d (%s)", what,
+                   (int)pid, (int)w, errno, test_errname_(errno));
+    if (!WIFEXITED(st) || WEXITSTATUS(st) != 0)
+        TEST_FAIL_("%s %d: %s, expected exit 0", what, (int)pid,
+                   describe_status(st, buf, sizeof buf));
+}
+
 /* ---- Threads mnthread did not create ----
  * glibc's timer_create(SIGEV_THREAD) runs each expiry's callback on a
  * kernel thread that glibc starts itself (its internal thread creation

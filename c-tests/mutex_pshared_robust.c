@@ -8,7 +8,6 @@
 // across the processes).
 // TIMEOUT: 60
 #include "common.h"
-#include <sys/mman.h>
 
 struct shared {
     pthread_mutex_t m;
@@ -32,8 +31,7 @@ static void callback(void *arg)
 
 int main(void)
 {
-    sh = mmap(NULL, sizeof *sh, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
-    CHECK(sh != MAP_FAILED);
+    sh = shared_alloc(sizeof *sh);
     pthread_mutexattr_t a;
     CHECK_OK(pthread_mutexattr_init(&a));
     CHECK_OK(pthread_mutexattr_setpshared(&a, PTHREAD_PROCESS_SHARED));
@@ -41,24 +39,20 @@ int main(void)
     CHECK_OK(pthread_mutex_init(&sh->m, &a));
 
     /* The child exits holding it. */
-    pid_t pid = fork();
-    CHECK(pid >= 0);
+    pid_t pid = fork_checked();
     if (pid == 0) {
         if (pthread_mutex_lock(&sh->m) != 0)
             _exit(2);
         _exit(0);
     }
-    int st;
-    CHECK_EQ(waitpid(pid, &st, 0), pid);
-    CHECK(WIFEXITED(st) && WEXITSTATUS(st) == 0);
+    wait_child_ok(pid, "child");
     CHECK_ERR(pthread_mutex_lock(&sh->m), EOWNERDEAD);
     CHECK_OK(pthread_mutex_consistent(&sh->m));
     CHECK_OK(pthread_mutex_unlock(&sh->m));
 
     /* The child is killed while we wait for it. */
     sh->locked = 0;
-    pid = fork();
-    CHECK(pid >= 0);
+    pid = fork_checked();
     if (pid == 0) {
         if (pthread_mutex_lock(&sh->m) != 0)
             _exit(2);
@@ -71,6 +65,7 @@ int main(void)
     CHECK_ERR(pthread_mutex_trylock(&sh->m), EBUSY);
     kill(pid, SIGKILL);
     CHECK_ERR(pthread_mutex_lock(&sh->m), EOWNERDEAD);
+    int st;
     CHECK_EQ(waitpid(pid, &st, 0), pid);
     CHECK_OK(pthread_mutex_consistent(&sh->m));
     CHECK_OK(pthread_mutex_unlock(&sh->m));
@@ -94,8 +89,7 @@ int main(void)
     foreign_stop(&fr);
 
     /* Normal use across processes afterwards. */
-    pid = fork();
-    CHECK(pid >= 0);
+    pid = fork_checked();
     for (int i = 0; i < 20000; i++) {
         CHECK_OK(pthread_mutex_lock(&sh->m));
         sh->counter++;
@@ -103,8 +97,7 @@ int main(void)
     }
     if (pid == 0)
         _exit(0);
-    CHECK_EQ(waitpid(pid, &st, 0), pid);
-    CHECK(WIFEXITED(st) && WEXITSTATUS(st) == 0);
+    wait_child_ok(pid, "child");
     CHECK_EQ(sh->counter, 40000);
     puts("ok");
     return 0;
