@@ -1,6 +1,12 @@
 /* Shared helpers for the mnthread C/C++ tests.  Include this FIRST (it
  * defines _GNU_SOURCE).  Every check prints file:line, the expression and
- * the values involved, then exit(1). */
+ * the values involved, then exit(1) (CB_CHECK records instead, see below).
+ *
+ * Contents: the CHECK_* macros; under_mnthread; time (now_ns, abs_in_ns,
+ * abs_in_ms) and waiting (wait_flag, wait_count, set_flag); rss_kib,
+ * addr_in; processes (run_self, describe_status, shared_alloc,
+ * fork_checked, wait_child_ok); threads mnthread did not create
+ * (run_on_foreign_thread, foreign_start/wait/stop); CB_CHECK. */
 #ifndef MNTHREAD_TEST_COMMON_H
 #define MNTHREAD_TEST_COMMON_H
 
