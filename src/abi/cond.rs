@@ -35,7 +35,8 @@ pub extern "C" fn pthread_cond_init(c: *mut libc::pthread_cond_t, a: *const libc
 }
 
 #[no_mangle]
-pub extern "C" fn pthread_cond_destroy(_c: *mut libc::pthread_cond_t) -> c_int {
+pub extern "C" fn pthread_cond_destroy(c: *mut libc::pthread_cond_t) -> c_int {
+    cv(c).destroy();
     0
 }
 
