@@ -11,18 +11,6 @@ static mtx_t m;
 static cnd_t c;
 static int ready, go;
 
-static struct timespec in_ms(long ms)
-{
-    struct timespec ts;
-    timespec_get(&ts, TIME_UTC);
-    ts.tv_nsec += ms * 1000000L;
-    while (ts.tv_nsec >= 1000000000L) {
-        ts.tv_sec++;
-        ts.tv_nsec -= 1000000000L;
-    }
-    return ts;
-}
-
 static int other_trylock(void *arg)
 {
     return mtx_trylock(arg);
@@ -30,7 +18,7 @@ static int other_trylock(void *arg)
 
 static int other_timedlock(void *arg)
 {
-    struct timespec ts = in_ms(20);
+    struct timespec ts = abs_in_ms(CLOCK_REALTIME, 20);
     return mtx_timedlock(arg, &ts);
 }
 
@@ -78,7 +66,7 @@ int main(void)
         } else {
             CHECK_EQ(mtx_trylock(&x), thrd_busy);
         }
-        struct timespec bad = in_ms(10);
+        struct timespec bad = abs_in_ms(CLOCK_REALTIME, 10);
         bad.tv_nsec = 1000000000L;
         CHECK_EQ(in_thread(other_timedlock, &x), thrd_timedout);
         CHECK_EQ(mtx_unlock(&x), thrd_success);
@@ -96,7 +84,7 @@ int main(void)
 
     /* A held mutex and a bad timespec: thrd_error. */
     CHECK_EQ(mtx_lock(&m), thrd_success);
-    struct timespec ts = in_ms(15);
+    struct timespec ts = abs_in_ms(CLOCK_REALTIME, 15);
     CHECK_EQ(cnd_timedwait(&c, &m, &ts), thrd_timedout);
     CHECK_EQ(mtx_trylock(&m), thrd_busy); /* held again */
     ts.tv_nsec = -1;

@@ -1,6 +1,12 @@
 /* Shared helpers for the mnthread C/C++ tests.  Include this FIRST (it
  * defines _GNU_SOURCE).  Every check prints file:line, the expression and
- * the values involved, then exit(1). */
+ * the values involved, then exit(1) (CB_CHECK records instead, see below).
+ *
+ * Contents: the CHECK_* macros; under_mnthread; time (now_ns, abs_in_ns,
+ * abs_in_ms) and waiting (wait_flag, wait_count, set_flag); rss_kib,
+ * addr_in; processes (run_self, describe_status, shared_alloc,
+ * fork_checked, wait_child_ok); threads mnthread did not create
+ * (run_on_foreign_thread, foreign_start/wait/stop); CB_CHECK. */
 #ifndef MNTHREAD_TEST_COMMON_H
 #define MNTHREAD_TEST_COMMON_H
 
@@ -20,6 +26,7 @@
 #include <unistd.h>
 #include <fcntl.h>
 #include <signal.h>
+#include <sys/mman.h>
 #include <sys/wait.h>
 
 #ifndef TEST_LIBDIR
@@ -101,6 +108,16 @@ static inline const char *test_errname_(int e)
     return n ? n : "?";
 }
 
+/* CHECK_FAILS(call, err): for libc calls that return -1 and set errno: the
+ * call must fail, with errno exactly ERR. */
+#define CHECK_FAILS(call, err)                                             \
+    do {                                                                   \
+        errno = 0;                                                         \
+        long r_ = (long)(call);                                            \
+        CHECK_MSG(r_ == -1 && errno == (err), "%s -> %ld errno %s", #call, \
+                  r_, test_errname_(errno));                               \
+    } while (0)
+
 /* CHECK_ERR(call, expected): for functions returning an error number
  * (pthread_*): the call must return exactly EXPECTED (0 for success). */
 #define CHECK_ERR(call, expected)                                          \
@@ -135,6 +152,24 @@ static inline long long now_ns(void)
     struct timespec ts;
     clock_gettime(CLOCK_MONOTONIC, &ts);
     return (long long)ts.tv_sec * 1000000000LL + ts.tv_nsec;
+}
+
+/* The absolute time `ns` nanoseconds from now on clock `clk` (a deadline
+ * for the timed waits; ns may be negative). */
+static inline struct timespec abs_in_ns(clockid_t clk, long long ns)
+{
+    struct timespec ts;
+    clock_gettime(clk, &ts);
+    long long t = (long long)ts.tv_sec * 1000000000LL + ts.tv_nsec + ns;
+    ts.tv_sec = t / 1000000000LL;
+    ts.tv_nsec = t % 1000000000LL;
+    return ts;
+}
+
+/* The same, `ms` milliseconds from now. */
+static inline struct timespec abs_in_ms(clockid_t clk, long long ms)
+{
+    return abs_in_ns(clk, ms * 1000000LL);
 }
 
 /* Spin (yielding) until *flag != 0, or fail after `seconds`. */
@@ -287,5 +322,165 @@ static inline const char *describe_status(int st, char *buf, size_t n)
         snprintf(buf, n, "status 0x%x", st);
     return buf;
 }
+
+/* ---- Processes ----
+ * shared_alloc(size): `size` zero-filled bytes (MAP_SHARED | MAP_ANONYMOUS)
+ * that children forked afterwards share with this process. */
+static inline void *shared_alloc(size_t size)
+{
+    void *p = mmap(NULL, size, PROT_READ | PROT_WRITE,
+                   MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+    if (p == MAP_FAILED)
+        TEST_FAIL_("mmap of %zu shared bytes: errno %d (%s)", size, errno,
+                   test_errname_(errno));
+    return p;
+}
+
+/* fork(), which must succeed; stdout and stderr are flushed first so that
+ * nothing buffered is written twice. */
+static inline pid_t fork_checked(void)
+{
+    fflush(stdout);
+    fflush(stderr);
+    pid_t pid = fork();
+    if (pid < 0)
+        TEST_FAIL_("fork: errno %d (%s)", errno, test_errname_(errno));
+    return pid;
+}
+
+/* Wait for the child `pid`, which must exit with status 0; `what` names it
+ * in the failure message. */
+static inline void wait_child_ok(pid_t pid, const char *what)
+{
+    int st = 0;
+    char buf[64];
+    pid_t w = waitpid(pid, &st, 0);
+    if (w != pid)
+        TEST_FAIL_("waitpid(%s %d) returned %d: errno %d (%s)", what,
+                   (int)pid, (int)w, errno, test_errname_(errno));
+    if (!WIFEXITED(st) || WEXITSTATUS(st) != 0)
+        TEST_FAIL_("%s %d: %s, expected exit 0", what, (int)pid,
+                   describe_status(st, buf, sizeof buf));
+}
+
+/* ---- Threads mnthread did not create ----
+ * glibc's timer_create(SIGEV_THREAD) runs each expiry's callback on a
+ * kernel thread that glibc starts itself (its internal thread creation
+ * does not go through mnthread, preloaded or linked), and that thread
+ * exits when the callback returns.  struct foreign_run runs fn(arg) so:
+ *
+ *     static struct foreign_run fr;
+ *     run_on_foreign_thread(&fr, fn, arg);   // once, about 1 ms from now
+ *     foreign_wait(&fr, 1, 20, "what");      // until fn has returned
+ *     foreign_stop(&fr);                     // disarm, delete the timer
+ *
+ * foreign_start(&fr, fn, arg, first_ms, every_ms) with every_ms > 0
+ * repeats: every expiry runs fn on a new foreign thread (calls may
+ * overlap), until foreign_stop.  fr must stay valid while any call of fn
+ * may still come or run: for one call, until foreign_wait has seen it
+ * return; for a repeating timer, for good (a call begun before
+ * foreign_stop still runs), so make it static.  Tests that use this need
+ * "// LINK: -lrt". */
+struct foreign_run {
+    timer_t timer;
+    void (*fn)(void *);
+    void *arg;
+    long returned; /* calls of fn that have returned */
+};
+
+static inline void foreign_run_cb_(union sigval sv)
+{
+    struct foreign_run *fr = (struct foreign_run *)sv.sival_ptr;
+    fr->fn(fr->arg);
+    __atomic_add_fetch(&fr->returned, 1, __ATOMIC_RELEASE);
+}
+
+static inline void foreign_start(struct foreign_run *fr, void (*fn)(void *),
+                                 void *arg, long first_ms, long every_ms)
+{
+    struct sigevent sev;
+    struct itimerspec its;
+    memset(fr, 0, sizeof *fr);
+    fr->fn = fn;
+    fr->arg = arg;
+    memset(&sev, 0, sizeof sev);
+    sev.sigev_notify = SIGEV_THREAD;
+    sev.sigev_notify_function = foreign_run_cb_;
+    sev.sigev_value.sival_ptr = fr;
+    CHECK_SYS(timer_create(CLOCK_MONOTONIC, &sev, &fr->timer));
+    memset(&its, 0, sizeof its);
+    its.it_value.tv_sec = first_ms / 1000;
+    its.it_value.tv_nsec = (first_ms % 1000) * 1000000L;
+    its.it_interval.tv_sec = every_ms / 1000;
+    its.it_interval.tv_nsec = (every_ms % 1000) * 1000000L;
+    CHECK_SYS(timer_settime(fr->timer, 0, &its, NULL));
+}
+
+/* Run fn(arg) once on a thread glibc creates itself (see above). */
+static inline void run_on_foreign_thread(struct foreign_run *fr,
+                                         void (*fn)(void *), void *arg)
+{
+    foreign_start(fr, fn, arg, 1, 0);
+}
+
+/* Wait until `calls` calls of fn have returned, or fail after `seconds`. */
+static inline void foreign_wait(struct foreign_run *fr, long calls,
+                                double seconds, const char *what)
+{
+    wait_count(&fr->returned, calls, seconds, what);
+}
+
+/* Disarm and delete the timer: no further calls of fn start. */
+static inline void foreign_stop(struct foreign_run *fr)
+{
+    struct itimerspec its;
+    memset(&its, 0, sizeof its);
+    CHECK_SYS(timer_settime(fr->timer, 0, &its, NULL));
+    CHECK_SYS(timer_delete(fr->timer));
+}
+
+/* ---- Checks in callbacks ----
+ * CB_CHECK(cond) is CHECK for code that should not exit the process itself
+ * (callbacks on foreign threads): it records the first failure (line and
+ * expression) and jumps to the label `out`, which the function must have,
+ * to finish up.  The main thread sees it with cb_failed() and reports it
+ * with CHECK_NO_CB_FAILURE(). */
+struct cb_failure_ {
+    int claimed;
+    int failed;
+    char msg[256];
+};
+
+static inline struct cb_failure_ *cb_failure_(void)
+{
+    static struct cb_failure_ f;
+    return &f;
+}
+
+static inline void cb_fail_(int line, const char *expr)
+{
+    struct cb_failure_ *f = cb_failure_();
+    if (__atomic_exchange_n(&f->claimed, 1, __ATOMIC_ACQ_REL))
+        return; /* the first failure is the one reported */
+    snprintf(f->msg, sizeof f->msg, "line %d: %s", line, expr);
+    __atomic_store_n(&f->failed, 1, __ATOMIC_RELEASE);
+}
+
+/* Non-zero once a CB_CHECK has failed. */
+static inline int cb_failed(void)
+{
+    return __atomic_load_n(&cb_failure_()->failed, __ATOMIC_ACQUIRE);
+}
+
+#define CB_CHECK(cond)                                                     \
+    do {                                                                   \
+        if (!(cond)) {                                                     \
+            cb_fail_(__LINE__, #cond);                                     \
+            goto out;                                                      \
+        }                                                                  \
+    } while (0)
+
+#define CHECK_NO_CB_FAILURE()                                              \
+    CHECK_MSG(!cb_failed(), "callback check failed: %s", cb_failure_()->msg)
 
 #endif

@@ -12,19 +12,6 @@
 static pthread_cond_t c_static = PTHREAD_COND_INITIALIZER;
 static pthread_mutex_t m = PTHREAD_MUTEX_INITIALIZER;
 
-static struct timespec in_ms(clockid_t c, long ms)
-{
-    struct timespec ts;
-    clock_gettime(c, &ts);
-    ts.tv_sec += ms / 1000;
-    ts.tv_nsec += (ms % 1000) * 1000000L;
-    if (ts.tv_nsec >= 1000000000L) {
-        ts.tv_sec++;
-        ts.tv_nsec -= 1000000000L;
-    }
-    return ts;
-}
-
 static void attrs(void)
 {
     pthread_condattr_t a;
@@ -74,19 +61,19 @@ static void timeouts(void)
 
     struct timespec ts;
     CHECK_ERR(pthread_cond_wait(&real, &em), EPERM);
-    ts = in_ms(CLOCK_REALTIME, 10);
+    ts = abs_in_ms(CLOCK_REALTIME, 10);
     CHECK_ERR(pthread_cond_timedwait(&real, &em, &ts), EPERM);
 
     CHECK_OK(pthread_mutex_lock(&em));
-    ts = in_ms(CLOCK_MONOTONIC, 20);
+    ts = abs_in_ms(CLOCK_MONOTONIC, 20);
     CHECK_ERR(pthread_cond_timedwait(&mono, &em, &ts), ETIMEDOUT);
     CHECK_ERR(pthread_mutex_lock(&em), EDEADLK); /* held again */
-    ts = in_ms(CLOCK_REALTIME, 20);
+    ts = abs_in_ms(CLOCK_REALTIME, 20);
     CHECK_ERR(pthread_cond_timedwait(&real, &em, &ts), ETIMEDOUT);
     CHECK_ERR(pthread_mutex_lock(&em), EDEADLK);
-    ts = in_ms(CLOCK_MONOTONIC, 20);
+    ts = abs_in_ms(CLOCK_MONOTONIC, 20);
     CHECK_ERR(pthread_cond_clockwait(&real, &em, CLOCK_MONOTONIC, &ts), ETIMEDOUT);
-    ts = in_ms(CLOCK_REALTIME, 20);
+    ts = abs_in_ms(CLOCK_REALTIME, 20);
     CHECK_ERR(pthread_cond_clockwait(&mono, &em, CLOCK_REALTIME, &ts), ETIMEDOUT);
     CHECK_ERR(pthread_cond_clockwait(&mono, &em, CLOCK_PROCESS_CPUTIME_ID, &ts), EINVAL);
     struct timespec bad = {.tv_sec = time(NULL) + 10, .tv_nsec = 1000000000L};
@@ -215,13 +202,8 @@ static void *consumer(void *arg)
     for (;;) {
         while (count == 0 && producers_left > 0) {
             if (timed) {
-                struct timespec ts;
-                clock_gettime(CLOCK_MONOTONIC, &ts);
-                ts.tv_nsec += 20000; /* 20 us: timeouts race with signals */
-                if (ts.tv_nsec >= 1000000000L) {
-                    ts.tv_sec++;
-                    ts.tv_nsec -= 1000000000L;
-                }
+                /* 20 us: timeouts race with signals */
+                struct timespec ts = abs_in_ns(CLOCK_MONOTONIC, 20000);
                 int r = pthread_cond_timedwait(&not_empty, &m, &ts);
                 CHECK(r == 0 || r == ETIMEDOUT);
                 if (r == ETIMEDOUT)

@@ -7,7 +7,6 @@
 // (and EPERM when the callback unlocks the user thread's hold), and a
 // broadcast from a user thread waking the callback and user waiters.
 #include "common.h"
-#include <signal.h>
 
 #define TURNS 3000
 static pthread_mutex_t m = PTHREAD_ERRORCHECK_MUTEX_INITIALIZER_NP;
@@ -15,19 +14,7 @@ static pthread_cond_t cv = PTHREAD_COND_INITIALIZER;
 static pthread_cond_t gen_cv = PTHREAD_COND_INITIALIZER;
 static int turn; /* 0, 1, 2 in rotation; 2 is the callback thread */
 static long counter, gen, arrived;
-static volatile int cb_done, cb_turns_done, held_by_user, cb_checked;
-static volatile int failures;
-static char failmsg[128];
-
-#define CB_CHECK(cond)                                                     \
-    do {                                                                   \
-        if (!(cond)) {                                                     \
-            snprintf(failmsg, sizeof failmsg, "line %d: %s", __LINE__,     \
-                     #cond);                                               \
-            __atomic_store_n(&failures, 1, __ATOMIC_RELEASE);              \
-            goto out;                                                      \
-        }                                                                  \
-    } while (0)
+static volatile int cb_turns_done, held_by_user, cb_checked;
 
 static void rotate(int me)
 {
@@ -60,12 +47,9 @@ static void *gen_waiter(void *arg)
     return NULL;
 }
 
-static void callback(union sigval sv)
+static void callback(void *arg)
 {
-    static int first = 1;
-    (void)sv;
-    if (!__atomic_exchange_n(&first, 0, __ATOMIC_ACQ_REL))
-        return;
+    (void)arg;
     for (int i = 0; i < TURNS; i++) {
         CB_CHECK(pthread_mutex_lock(&m) == 0);
         while (turn != 2)
@@ -90,19 +74,12 @@ static void callback(union sigval sv)
 out:
     set_flag(&cb_turns_done);
     set_flag(&cb_checked);
-    set_flag(&cb_done);
 }
 
 int main(void)
 {
-    struct sigevent sev;
-    memset(&sev, 0, sizeof sev);
-    sev.sigev_notify = SIGEV_THREAD;
-    sev.sigev_notify_function = callback;
-    timer_t timer;
-    CHECK_SYS(timer_create(CLOCK_MONOTONIC, &sev, &timer));
-    struct itimerspec its = {.it_value = {0, 5000000}};
-    CHECK_SYS(timer_settime(timer, 0, &its, NULL));
+    static struct foreign_run fr;
+    run_on_foreign_thread(&fr, callback, NULL);
 
     pthread_t a, b;
     CHECK_OK(pthread_create(&a, NULL, user, (void *)0));
@@ -114,7 +91,7 @@ int main(void)
     CHECK_OK(pthread_mutex_lock(&m));
     set_flag(&held_by_user);
     wait_flag(&cb_checked, 30, "callback checks");
-    CHECK_MSG(!failures, "callback: %s", failmsg);
+    CHECK_NO_CB_FAILURE();
     CHECK_OK(pthread_mutex_unlock(&m));
 
     pthread_t w[4];
@@ -124,7 +101,7 @@ int main(void)
         CHECK_OK(pthread_mutex_lock(&m));
         long n = arrived;
         CHECK_OK(pthread_mutex_unlock(&m));
-        if (n == 5 || failures)
+        if (n == 5 || cb_failed())
             break;
         sched_yield();
     }
@@ -134,10 +111,10 @@ int main(void)
     CHECK_OK(pthread_mutex_unlock(&m));
     for (int i = 0; i < 4; i++)
         CHECK_OK(pthread_join(w[i], NULL));
-    wait_flag(&cb_done, 30, "callback");
-    CHECK_MSG(!failures, "callback: %s", failmsg);
+    foreign_wait(&fr, 1, 30, "callback");
+    CHECK_NO_CB_FAILURE();
     CHECK_EQ(counter, 3L * TURNS);
-    CHECK_SYS(timer_delete(timer));
+    foreign_stop(&fr);
     puts("ok");
     return 0;
 }

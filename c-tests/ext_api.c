@@ -20,8 +20,8 @@ static void *in_thread(void *arg) {
     return (void *)(long)is_user();
 }
 
-static void timer_cb(union sigval v) {
-    (void)v;
+static void timer_cb(void *arg) {
+    (void)arg;
     atomic_store(&helper_saw, is_user());
 }
 
@@ -55,17 +55,11 @@ int main(int argc, char **argv) {
     CHECK_EQ((long)r, 1);
     CHECK_EQ(is_user(), 1); /* main is a user thread now */
 
-    timer_t tm;
-    struct sigevent sev = {0};
-    sev.sigev_notify = SIGEV_THREAD;
-    sev.sigev_notify_function = timer_cb;
-    CHECK_EQ(timer_create(CLOCK_MONOTONIC, &sev, &tm), 0);
-    struct itimerspec its = {{0, 0}, {0, 1000000}};
-    CHECK_EQ(timer_settime(tm, 0, &its, NULL), 0);
-    while (atomic_load(&helper_saw) < 0)
-        sched_yield();
+    static struct foreign_run fr;
+    run_on_foreign_thread(&fr, timer_cb, NULL);
+    foreign_wait(&fr, 1, 20, "timer callback");
     CHECK_EQ(atomic_load(&helper_saw), 0);
-    timer_delete(tm);
+    foreign_stop(&fr);
 
     char out[1024];
     const char *old = getenv("MNTHREAD_CARRIERS");

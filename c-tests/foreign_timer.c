@@ -5,24 +5,12 @@
 // specific data (set/getspecific on a key made by main) and
 // pthread_create + pthread_join of a new thread must all work.
 #include "common.h"
-#include <signal.h>
 
 static pthread_key_t key;
 static pthread_t main_thread;
 static volatile long calls;
-static volatile int failures;
 static volatile int done;
-static char failmsg[256];
-
-#define CB_CHECK(cond)                                                     \
-    do {                                                                   \
-        if (!(cond)) {                                                     \
-            snprintf(failmsg, sizeof failmsg, "line %d: %s", __LINE__,     \
-                     #cond);                                               \
-            __atomic_store_n(&failures, 1, __ATOMIC_RELEASE);              \
-            goto out;                                                      \
-        }                                                                  \
-    } while (0)
+static struct foreign_run fr;
 
 static __thread int tls_mark = 5;
 
@@ -33,13 +21,13 @@ static void *child(void *arg)
     return (void *)((intptr_t)arg * 3);
 }
 
-static void callback(union sigval sv)
+static void callback(void *arg)
 {
     long n = __atomic_add_fetch(&calls, 1, __ATOMIC_ACQ_REL);
     if (n > 3)
         return;
     {
-        CB_CHECK(sv.sival_int == 1234);
+        CB_CHECK((intptr_t)arg == 1234);
         pthread_t me = pthread_self();
         CB_CHECK(me != 0);
         CB_CHECK(pthread_equal(me, pthread_self()));
@@ -66,7 +54,7 @@ static void callback(union sigval sv)
         CB_CHECK(pthread_setspecific(key, NULL) == 0);
     }
 out:
-    if (n == 3 || __atomic_load_n(&failures, __ATOMIC_ACQUIRE))
+    if (n == 3 || cb_failed())
         set_flag(&done);
 }
 
@@ -76,23 +64,10 @@ int main(void)
     CHECK_OK(pthread_key_create(&key, NULL));
     CHECK_OK(pthread_setspecific(key, (void *)1));
 
-    struct sigevent sev;
-    memset(&sev, 0, sizeof sev);
-    sev.sigev_notify = SIGEV_THREAD;
-    sev.sigev_notify_function = callback;
-    sev.sigev_value.sival_int = 1234;
-    timer_t timer;
-    CHECK_SYS(timer_create(CLOCK_MONOTONIC, &sev, &timer));
-    struct itimerspec its = {
-        .it_value = {0, 20000000},
-        .it_interval = {0, 50000000},
-    };
-    CHECK_SYS(timer_settime(timer, 0, &its, NULL));
+    foreign_start(&fr, callback, (void *)(intptr_t)1234, 20, 50);
     wait_flag(&done, 20, "three timer callbacks");
-    memset(&its, 0, sizeof its);
-    CHECK_SYS(timer_settime(timer, 0, &its, NULL));
-    CHECK_SYS(timer_delete(timer));
-    CHECK_MSG(!failures, "callback check failed: %s", failmsg);
+    foreign_stop(&fr);
+    CHECK_NO_CB_FAILURE();
     CHECK_GE(calls, 3);
     CHECK_EQ((intptr_t)pthread_getspecific(key), 1); /* main's value intact */
     CHECK_EQ(tls_mark, 5);

@@ -4,7 +4,6 @@
 // The parent's threads all still run, in the parent.
 #include "common.h"
 #include <stdatomic.h>
-#include <sys/mman.h>
 
 #define N 64
 struct shared {
@@ -28,8 +27,7 @@ static void *child_thread(void *arg) {
 }
 
 int main(void) {
-    sh = mmap(NULL, sizeof *sh, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
-    CHECK(sh != MAP_FAILED);
+    sh = shared_alloc(sizeof *sh);
     parent_pid = getpid();
     for (int round = 0; round < 10; round++) {
         pthread_t w[N];
@@ -49,10 +47,7 @@ int main(void) {
             }
             _exit(0);
         }
-        int st;
-        CHECK_EQ(waitpid(pid, &st, 0), pid);
-        CHECK(WIFEXITED(st));
-        CHECK_EQ(WEXITSTATUS(st), 0);
+        wait_child_ok(pid, "child");
         for (int i = 0; i < N; i++)
             CHECK_EQ(pthread_join(w[i], NULL), 0);
     }

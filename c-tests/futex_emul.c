@@ -47,14 +47,6 @@ static void wait_queued(unsigned *w, long n)
     }
 }
 
-#define CHECK_FAILS(call, err)                                             \
-    do {                                                                   \
-        errno = 0;                                                         \
-        long r_ = (long)(call);                                            \
-        CHECK_MSG(r_ == -1 && errno == (err), "%s -> %ld errno %s", #call, \
-                  r_, test_errname_(errno));                               \
-    } while (0)
-
 struct waiter {
     pthread_t t;
     unsigned *word;
@@ -157,19 +149,9 @@ static void test_timeouts(void)
     struct timespec rel = {0, 20000000}, abs;
     long long t0 = now_ns();
     CHECK_FAILS(futex(&w, FUTEX_WAIT_PRIVATE, 0, &rel, NULL, 0), ETIMEDOUT);
-    clock_gettime(CLOCK_MONOTONIC, &abs);
-    abs.tv_nsec += 20000000;
-    if (abs.tv_nsec >= 1000000000) {
-        abs.tv_sec++;
-        abs.tv_nsec -= 1000000000;
-    }
+    abs = abs_in_ms(CLOCK_MONOTONIC, 20);
     CHECK_FAILS(futex(&w, FUTEX_WAIT_BITSET_PRIVATE, 0, &abs, NULL, ~0u), ETIMEDOUT);
-    clock_gettime(CLOCK_REALTIME, &abs);
-    abs.tv_nsec += 20000000;
-    if (abs.tv_nsec >= 1000000000) {
-        abs.tv_sec++;
-        abs.tv_nsec -= 1000000000;
-    }
+    abs = abs_in_ms(CLOCK_REALTIME, 20);
     CHECK_FAILS(futex(&w, FUTEX_WAIT_BITSET_PRIVATE | FUTEX_CLOCK_REALTIME, 0, &abs, NULL, ~0u), ETIMEDOUT);
     CHECK_GE(now_ns() - t0, 55 * 1000000LL);
 }

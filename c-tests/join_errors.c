@@ -25,16 +25,6 @@ static void *self_join(void *arg)
     return (void *)(intptr_t)pthread_join(pthread_self(), NULL);
 }
 
-static struct timespec abs_in(clockid_t clk, long long ns)
-{
-    struct timespec ts;
-    clock_gettime(clk, &ts);
-    long long t = (long long)ts.tv_sec * 1000000000LL + ts.tv_nsec + ns;
-    ts.tv_sec = t / 1000000000LL;
-    ts.tv_nsec = t % 1000000000LL;
-    return ts;
-}
-
 static void start(pthread_t *t, struct gate *g, intptr_t ret, const pthread_attr_t *a)
 {
     memset(g, 0, sizeof *g);
@@ -98,17 +88,17 @@ int main(void)
      * then success */
     {
         start(&t, &g, 22, NULL);
-        struct timespec ts = abs_in(CLOCK_REALTIME, 50000000);
+        struct timespec ts = abs_in_ns(CLOCK_REALTIME, 50000000);
         long long t0 = now_ns();
         CHECK_ERR(pthread_timedjoin_np(t, &r, &ts), ETIMEDOUT);
         long long el = now_ns() - t0;
         CHECK_MSG(el >= 40000000LL, "timed out too early: %lld ns", el);
         CHECK_MSG(el < 5000000000LL, "timed out too late: %lld ns", el);
-        ts = abs_in(CLOCK_REALTIME, -1000000000LL);
+        ts = abs_in_ns(CLOCK_REALTIME, -1000000000LL);
         CHECK_ERR(pthread_timedjoin_np(t, &r, &ts), ETIMEDOUT);
         CHECK_ERR(pthread_tryjoin_np(t, &r), EBUSY); /* still joinable */
         set_flag(&g.release);
-        ts = abs_in(CLOCK_REALTIME, 20000000000LL);
+        ts = abs_in_ns(CLOCK_REALTIME, 20000000000LL);
         r = NULL;
         CHECK_OK(pthread_timedjoin_np(t, &r, &ts));
         CHECK_EQ((intptr_t)r, 22);
@@ -126,28 +116,28 @@ int main(void)
     /* clockjoin with CLOCK_MONOTONIC and CLOCK_REALTIME */
     {
         start(&t, &g, 33, NULL);
-        struct timespec ts = abs_in(CLOCK_MONOTONIC, 30000000);
+        struct timespec ts = abs_in_ns(CLOCK_MONOTONIC, 30000000);
         long long t0 = now_ns();
         CHECK_ERR(pthread_clockjoin_np(t, &r, CLOCK_MONOTONIC, &ts), ETIMEDOUT);
         CHECK_GE(now_ns() - t0, 25000000LL);
-        ts = abs_in(CLOCK_REALTIME, 30000000);
+        ts = abs_in_ns(CLOCK_REALTIME, 30000000);
         t0 = now_ns();
         CHECK_ERR(pthread_clockjoin_np(t, &r, CLOCK_REALTIME, &ts), ETIMEDOUT);
         CHECK_GE(now_ns() - t0, 25000000LL);
         /* invalid clocks */
-        ts = abs_in(CLOCK_MONOTONIC, 30000000);
+        ts = abs_in_ns(CLOCK_MONOTONIC, 30000000);
         CHECK_ERR(pthread_clockjoin_np(t, &r, CLOCK_PROCESS_CPUTIME_ID, &ts), EINVAL);
         CHECK_ERR(pthread_clockjoin_np(t, &r, CLOCK_THREAD_CPUTIME_ID, &ts), EINVAL);
         CHECK_ERR(pthread_tryjoin_np(t, &r), EBUSY); /* still joinable */
         set_flag(&g.release);
-        ts = abs_in(CLOCK_MONOTONIC, 20000000000LL);
+        ts = abs_in_ns(CLOCK_MONOTONIC, 20000000000LL);
         r = NULL;
         CHECK_OK(pthread_clockjoin_np(t, &r, CLOCK_MONOTONIC, &ts));
         CHECK_EQ((intptr_t)r, 33);
 
         start(&t, &g, 34, NULL);
         set_flag(&g.release);
-        ts = abs_in(CLOCK_REALTIME, 20000000000LL);
+        ts = abs_in_ns(CLOCK_REALTIME, 20000000000LL);
         r = NULL;
         CHECK_OK(pthread_clockjoin_np(t, &r, CLOCK_REALTIME, &ts));
         CHECK_EQ((intptr_t)r, 34);

@@ -11,7 +11,6 @@
 // pthread_mutex_trylock and pthread_cond_timedwait cases).
 // TIMEOUT: 120
 #include "common.h"
-#include <sys/mman.h>
 
 struct shared {
     pthread_mutex_t m, e, r;
@@ -70,8 +69,7 @@ static void *turns_thread(void *arg)
 
 int main(void)
 {
-    sh = mmap(NULL, sizeof *sh, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
-    CHECK(sh != MAP_FAILED);
+    sh = shared_alloc(sizeof *sh);
 
     pthread_mutexattr_t ma;
     int ps = -1;
@@ -89,8 +87,7 @@ int main(void)
     CHECK_OK(pthread_condattr_setclock(&ca, CLOCK_MONOTONIC));
     CHECK_OK(pthread_cond_init(&sh->cv, &ca));
 
-    pid_t pid = fork();
-    CHECK(pid >= 0);
+    pid_t pid = fork_checked();
     if (pid == 0) {
         run_incr();
         pthread_t t;
@@ -100,18 +97,10 @@ int main(void)
     }
     run_incr();
     turns(0);
-    int st;
-    CHECK_EQ(waitpid(pid, &st, 0), pid);
-    CHECK(WIFEXITED(st) && WEXITSTATUS(st) == 0);
+    wait_child_ok(pid, "child");
     CHECK_EQ(sh->counter, 2L * THREADS * ROUNDS);
 
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    ts.tv_nsec += 20000000;
-    if (ts.tv_nsec >= 1000000000L) {
-        ts.tv_sec++;
-        ts.tv_nsec -= 1000000000L;
-    }
+    struct timespec ts = abs_in_ms(CLOCK_MONOTONIC, 20);
     CHECK_OK(pthread_mutex_lock(&sh->m));
     CHECK_ERR(pthread_cond_timedwait(&sh->cv, &sh->m, &ts), ETIMEDOUT);
     CHECK_OK(pthread_mutex_unlock(&sh->m));
@@ -123,16 +112,9 @@ int main(void)
     CHECK_OK(pthread_mutex_init(&sh->r, &ma));
     CHECK_OK(pthread_mutex_lock(&sh->e));
     CHECK_OK(pthread_mutex_lock(&sh->r));
-    pid = fork();
-    CHECK(pid >= 0);
+    pid = fork_checked();
     if (pid == 0) {
-        struct timespec soon;
-        clock_gettime(CLOCK_REALTIME, &soon);
-        soon.tv_nsec += 10000000;
-        if (soon.tv_nsec >= 1000000000L) {
-            soon.tv_sec++;
-            soon.tv_nsec -= 1000000000L;
-        }
+        struct timespec soon = abs_in_ms(CLOCK_REALTIME, 10);
         CHECK_ERR(pthread_mutex_trylock(&sh->e), EBUSY);
         CHECK_ERR(pthread_mutex_timedlock(&sh->e, &soon), ETIMEDOUT);
         CHECK_ERR(pthread_mutex_unlock(&sh->e), EPERM);
@@ -140,8 +122,7 @@ int main(void)
         CHECK_ERR(pthread_mutex_unlock(&sh->r), EPERM);
         _exit(0);
     }
-    CHECK_EQ(waitpid(pid, &st, 0), pid);
-    CHECK(WIFEXITED(st) && WEXITSTATUS(st) == 0);
+    wait_child_ok(pid, "child");
     CHECK_OK(pthread_mutex_unlock(&sh->r));
     CHECK_OK(pthread_mutex_unlock(&sh->e));
 
@@ -149,15 +130,13 @@ int main(void)
     CHECK_OK(pthread_mutex_destroy(&sh->m));
     memcpy(&sh->m, &sh->e, sizeof sh->m);
     sh->turn = 0;
-    pid = fork();
-    CHECK(pid >= 0);
+    pid = fork_checked();
     if (pid == 0) {
         turns(1);
         _exit(0);
     }
     turns(0);
-    CHECK_EQ(waitpid(pid, &st, 0), pid);
-    CHECK(WIFEXITED(st) && WEXITSTATUS(st) == 0);
+    wait_child_ok(pid, "child");
     CHECK_OK(pthread_mutex_lock(&sh->m));
     CHECK_ERR(pthread_mutex_trylock(&sh->m), EBUSY);
     CHECK_OK(pthread_mutex_unlock(&sh->m));

@@ -8,8 +8,6 @@
 // across the processes).
 // TIMEOUT: 60
 #include "common.h"
-#include <signal.h>
-#include <sys/mman.h>
 
 struct shared {
     pthread_mutex_t m;
@@ -25,21 +23,15 @@ static void *lock_and_return(void *arg)
     return NULL;
 }
 
-static volatile int cb_locked;
-static void callback(union sigval sv)
+static void callback(void *arg)
 {
-    static int first = 1;
-    (void)sv;
-    if (__atomic_exchange_n(&first, 0, __ATOMIC_ACQ_REL)) {
-        pthread_mutex_lock(&sh->m); /* the thread ends holding it */
-        set_flag(&cb_locked);
-    }
+    (void)arg;
+    pthread_mutex_lock(&sh->m); /* the thread ends holding it */
 }
 
 int main(void)
 {
-    sh = mmap(NULL, sizeof *sh, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
-    CHECK(sh != MAP_FAILED);
+    sh = shared_alloc(sizeof *sh);
     pthread_mutexattr_t a;
     CHECK_OK(pthread_mutexattr_init(&a));
     CHECK_OK(pthread_mutexattr_setpshared(&a, PTHREAD_PROCESS_SHARED));
@@ -47,24 +39,20 @@ int main(void)
     CHECK_OK(pthread_mutex_init(&sh->m, &a));
 
     /* The child exits holding it. */
-    pid_t pid = fork();
-    CHECK(pid >= 0);
+    pid_t pid = fork_checked();
     if (pid == 0) {
         if (pthread_mutex_lock(&sh->m) != 0)
             _exit(2);
         _exit(0);
     }
-    int st;
-    CHECK_EQ(waitpid(pid, &st, 0), pid);
-    CHECK(WIFEXITED(st) && WEXITSTATUS(st) == 0);
+    wait_child_ok(pid, "child");
     CHECK_ERR(pthread_mutex_lock(&sh->m), EOWNERDEAD);
     CHECK_OK(pthread_mutex_consistent(&sh->m));
     CHECK_OK(pthread_mutex_unlock(&sh->m));
 
     /* The child is killed while we wait for it. */
     sh->locked = 0;
-    pid = fork();
-    CHECK(pid >= 0);
+    pid = fork_checked();
     if (pid == 0) {
         if (pthread_mutex_lock(&sh->m) != 0)
             _exit(2);
@@ -77,6 +65,7 @@ int main(void)
     CHECK_ERR(pthread_mutex_trylock(&sh->m), EBUSY);
     kill(pid, SIGKILL);
     CHECK_ERR(pthread_mutex_lock(&sh->m), EOWNERDEAD);
+    int st;
     CHECK_EQ(waitpid(pid, &st, 0), pid);
     CHECK_OK(pthread_mutex_consistent(&sh->m));
     CHECK_OK(pthread_mutex_unlock(&sh->m));
@@ -91,23 +80,16 @@ int main(void)
     CHECK_OK(pthread_mutex_unlock(&sh->m));
 
     /* A foreign kernel thread exits holding it. */
-    struct sigevent sev;
-    memset(&sev, 0, sizeof sev);
-    sev.sigev_notify = SIGEV_THREAD;
-    sev.sigev_notify_function = callback;
-    timer_t timer;
-    CHECK_SYS(timer_create(CLOCK_MONOTONIC, &sev, &timer));
-    struct itimerspec its = {.it_value = {0, 5000000}};
-    CHECK_SYS(timer_settime(timer, 0, &its, NULL));
-    wait_flag(&cb_locked, 20, "callback");
+    static struct foreign_run fr;
+    run_on_foreign_thread(&fr, callback, NULL);
+    foreign_wait(&fr, 1, 20, "callback");
     CHECK_ERR(pthread_mutex_lock(&sh->m), EOWNERDEAD);
     CHECK_OK(pthread_mutex_consistent(&sh->m));
     CHECK_OK(pthread_mutex_unlock(&sh->m));
-    CHECK_SYS(timer_delete(timer));
+    foreign_stop(&fr);
 
     /* Normal use across processes afterwards. */
-    pid = fork();
-    CHECK(pid >= 0);
+    pid = fork_checked();
     for (int i = 0; i < 20000; i++) {
         CHECK_OK(pthread_mutex_lock(&sh->m));
         sh->counter++;
@@ -115,8 +97,7 @@ int main(void)
     }
     if (pid == 0)
         _exit(0);
-    CHECK_EQ(waitpid(pid, &st, 0), pid);
-    CHECK(WIFEXITED(st) && WEXITSTATUS(st) == 0);
+    wait_child_ok(pid, "child");
     CHECK_EQ(sh->counter, 40000);
     puts("ok");
     return 0;

@@ -7,7 +7,6 @@
 // ENOTRECOVERABLE for good. A thread blocked in lock when the holder dies
 // gets EOWNERDEAD too. Robust errorcheck/recursive keep their checks.
 #include "common.h"
-#include <signal.h>
 
 static pthread_mutex_t rm;
 static volatile int locked, may_exit;
@@ -83,14 +82,9 @@ static void *signal_and_die(void *arg)
     return NULL; /* exits holding it */
 }
 
-static volatile int timer_done;
-static void timer_cb(union sigval sv)
+static void timer_cb(void *arg)
 {
-    static int first = 1;
-    if (__atomic_exchange_n(&first, 0, __ATOMIC_ACQ_REL)) {
-        pthread_mutex_lock(sv.sival_ptr); /* and the thread ends holding it */
-        set_flag(&timer_done);
-    }
+    pthread_mutex_lock(arg); /* and the thread ends holding it */
 }
 
 int main(void)
@@ -182,20 +176,13 @@ int main(void)
     /* A kernel thread the program did not create dies holding it. */
     pthread_mutex_t fm;
     make_robust(&fm, PTHREAD_MUTEX_NORMAL);
-    struct sigevent sev;
-    memset(&sev, 0, sizeof sev);
-    sev.sigev_notify = SIGEV_THREAD;
-    sev.sigev_notify_function = timer_cb;
-    sev.sigev_value.sival_ptr = &fm;
-    timer_t timer;
-    CHECK_SYS(timer_create(CLOCK_MONOTONIC, &sev, &timer));
-    struct itimerspec its = {.it_value = {0, 10000000}};
-    CHECK_SYS(timer_settime(timer, 0, &its, NULL));
-    wait_flag(&timer_done, 20, "timer callback");
+    static struct foreign_run fr;
+    run_on_foreign_thread(&fr, timer_cb, &fm);
+    foreign_wait(&fr, 1, 20, "timer callback");
     CHECK_ERR(pthread_mutex_lock(&fm), EOWNERDEAD); /* waits for its exit */
     CHECK_OK(pthread_mutex_consistent(&fm));
     CHECK_OK(pthread_mutex_unlock(&fm));
-    CHECK_SYS(timer_delete(timer));
+    foreign_stop(&fr);
 
     puts("ok");
     return 0;

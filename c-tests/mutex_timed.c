@@ -10,19 +10,6 @@
 static pthread_mutex_t m = PTHREAD_MUTEX_INITIALIZER;
 static volatile int holding, release_it;
 
-static struct timespec in_ms(clockid_t c, long ms)
-{
-    struct timespec ts;
-    clock_gettime(c, &ts);
-    ts.tv_sec += ms / 1000;
-    ts.tv_nsec += (ms % 1000) * 1000000L;
-    if (ts.tv_nsec >= 1000000000L) {
-        ts.tv_sec++;
-        ts.tv_nsec -= 1000000000L;
-    }
-    return ts;
-}
-
 static void *holder(void *arg)
 {
     pthread_mutex_t *mx = arg;
@@ -40,11 +27,11 @@ static void held_elsewhere(pthread_mutex_t *mx)
     CHECK_OK(pthread_create(&t, NULL, holder, mx));
     wait_flag(&holding, 30, "holder");
 
-    struct timespec ts = in_ms(CLOCK_REALTIME, 30);
+    struct timespec ts = abs_in_ms(CLOCK_REALTIME, 30);
     CHECK_ERR(pthread_mutex_timedlock(mx, &ts), ETIMEDOUT);
-    ts = in_ms(CLOCK_MONOTONIC, 30);
+    ts = abs_in_ms(CLOCK_MONOTONIC, 30);
     CHECK_ERR(pthread_mutex_clocklock(mx, CLOCK_MONOTONIC, &ts), ETIMEDOUT);
-    ts = in_ms(CLOCK_REALTIME, 30);
+    ts = abs_in_ms(CLOCK_REALTIME, 30);
     CHECK_ERR(pthread_mutex_clocklock(mx, CLOCK_REALTIME, &ts), ETIMEDOUT);
     CHECK_ERR(pthread_mutex_trylock(mx), EBUSY);
 
@@ -56,12 +43,12 @@ static void held_elsewhere(pthread_mutex_t *mx)
     CHECK_ERR(pthread_mutex_timedlock(mx, &past), ETIMEDOUT);
     past.tv_sec = 0;
     CHECK_ERR(pthread_mutex_clocklock(mx, CLOCK_MONOTONIC, &past), ETIMEDOUT);
-    ts = in_ms(CLOCK_REALTIME, 10);
+    ts = abs_in_ms(CLOCK_REALTIME, 10);
     CHECK_ERR(pthread_mutex_clocklock(mx, CLOCK_PROCESS_CPUTIME_ID, &ts), EINVAL);
 
     /* The holder lets go while we wait: we get it. */
     set_flag(&release_it);
-    ts = in_ms(CLOCK_MONOTONIC, 20000);
+    ts = abs_in_ms(CLOCK_MONOTONIC, 20000);
     CHECK_OK(pthread_mutex_clocklock(mx, CLOCK_MONOTONIC, &ts));
     CHECK_OK(pthread_mutex_unlock(mx));
     CHECK_OK(pthread_join(t, NULL));
@@ -75,7 +62,7 @@ int main(void)
     /* Free mutex: taken, even with an invalid or past timespec. */
     CHECK_OK(pthread_mutex_timedlock(&m, &bad));
     CHECK_OK(pthread_mutex_unlock(&m));
-    ts = in_ms(CLOCK_REALTIME, 100);
+    ts = abs_in_ms(CLOCK_REALTIME, 100);
     CHECK_OK(pthread_mutex_clocklock(&m, CLOCK_REALTIME, &ts));
     CHECK_OK(pthread_mutex_unlock(&m));
     CHECK_ERR(pthread_mutex_clocklock(&m, CLOCK_THREAD_CPUTIME_ID, &ts), EINVAL);
@@ -91,7 +78,7 @@ int main(void)
     CHECK_OK(pthread_mutexattr_settype(&a, PTHREAD_MUTEX_RECURSIVE));
     CHECK_OK(pthread_mutex_init(&r, &a));
 
-    ts = in_ms(CLOCK_REALTIME, 100);
+    ts = abs_in_ms(CLOCK_REALTIME, 100);
     CHECK_OK(pthread_mutex_timedlock(&e, &ts));
     CHECK_ERR(pthread_mutex_timedlock(&e, &ts), EDEADLK);
     CHECK_ERR(pthread_mutex_timedlock(&e, &bad), EDEADLK);

@@ -6,7 +6,6 @@
 // keep coming, and threads mnthread did not create (SIGEV_THREAD timer
 // callbacks) share the lock with user threads both ways.
 #include "common.h"
-#include <signal.h>
 
 #define READERS 12
 #define WRITERS 4
@@ -20,6 +19,7 @@ struct run {
     volatile long a, b; /* invariant: a == b outside a write lock */
     long inside_readers, inside_writers;
     volatile long foreign_ops; /* callbacks done on this run's lock */
+    struct foreign_run fr;     /* the timer whose callbacks use it */
 };
 static struct run runs[3];
 static struct run *volatile cur;
@@ -81,10 +81,9 @@ static void *writer(void *arg)
     return NULL;
 }
 
-static void callback(union sigval sv)
+static void callback(void *arg)
 {
-    (void)sv;
-    struct run *R = cur;
+    struct run *R = arg;
     if (__atomic_load_n(&stop, __ATOMIC_ACQUIRE))
         return;
     for (int i = 0; i < 20; i++) {
@@ -106,14 +105,7 @@ static void run(int kind)
     reads = 0;
     max_readers = 0;
 
-    struct sigevent sev;
-    memset(&sev, 0, sizeof sev);
-    sev.sigev_notify = SIGEV_THREAD;
-    sev.sigev_notify_function = callback;
-    timer_t timer;
-    CHECK_SYS(timer_create(CLOCK_MONOTONIC, &sev, &timer));
-    struct itimerspec its = {.it_value = {0, 1000000}, .it_interval = {0, 5000000}};
-    CHECK_SYS(timer_settime(timer, 0, &its, NULL));
+    foreign_start(&R->fr, callback, R, 1, 5);
 
     pthread_t r[READERS], w[WRITERS];
     for (int i = 0; i < READERS; i++)
@@ -130,9 +122,7 @@ static void run(int kind)
     __atomic_store_n(&stop, 1, __ATOMIC_RELEASE);
     for (int i = 0; i < READERS; i++)
         CHECK_OK(pthread_join(r[i], NULL));
-    memset(&its, 0, sizeof its);
-    CHECK_SYS(timer_settime(timer, 0, &its, NULL));
-    CHECK_SYS(timer_delete(timer));
+    foreign_stop(&R->fr);
 
     CHECK_OK(pthread_rwlock_wrlock(&R->lock));
     CHECK_EQ(R->a, R->b);

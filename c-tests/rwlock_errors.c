@@ -6,16 +6,6 @@
 // preferring) new and recursive readers still get in.
 #include "common.h"
 
-static struct timespec in_ns(clockid_t c, long long ns)
-{
-    struct timespec ts;
-    clock_gettime(c, &ts);
-    long long t = (long long)ts.tv_sec * 1000000000LL + ts.tv_nsec + ns;
-    ts.tv_sec = t / 1000000000LL;
-    ts.tv_nsec = t % 1000000000LL;
-    return ts;
-}
-
 static void check_attr(void)
 {
     pthread_rwlockattr_t a;
@@ -49,8 +39,8 @@ static void check_attr(void)
 static void check_errors(pthread_rwlock_t *l)
 {
     struct timespec bad1 = {0, -1}, bad2 = {0, 1000000000}, neg = {-1, 0};
-    struct timespec rt = in_ns(CLOCK_REALTIME, 20000000);
-    struct timespec mono = in_ns(CLOCK_MONOTONIC, 20000000);
+    struct timespec rt = abs_in_ns(CLOCK_REALTIME, 20000000);
+    struct timespec mono = abs_in_ns(CLOCK_MONOTONIC, 20000000);
 
     /* Free lock: the timespec and clock are checked first... */
     CHECK_ERR(pthread_rwlock_timedrdlock(l, &bad1), EINVAL);
@@ -87,11 +77,11 @@ static void check_errors(pthread_rwlock_t *l)
     CHECK_OK(pthread_rwlock_rdlock(l));
     CHECK_ERR(pthread_rwlock_trywrlock(l), EBUSY);
     CHECK_ERR(pthread_rwlock_timedwrlock(l, &neg), ETIMEDOUT);
-    rt = in_ns(CLOCK_REALTIME, 20000000);
+    rt = abs_in_ns(CLOCK_REALTIME, 20000000);
     CHECK_ERR(pthread_rwlock_timedwrlock(l, &rt), ETIMEDOUT);
-    mono = in_ns(CLOCK_MONOTONIC, 20000000);
+    mono = abs_in_ns(CLOCK_MONOTONIC, 20000000);
     CHECK_ERR(pthread_rwlock_clockwrlock(l, CLOCK_MONOTONIC, &mono), ETIMEDOUT);
-    rt = in_ns(CLOCK_REALTIME, 20000000);
+    rt = abs_in_ns(CLOCK_REALTIME, 20000000);
     CHECK_ERR(pthread_rwlock_clockwrlock(l, CLOCK_REALTIME, &rt), ETIMEDOUT);
     CHECK_OK(pthread_rwlock_tryrdlock(l));
     CHECK_OK(pthread_rwlock_rdlock(l));
@@ -116,7 +106,7 @@ static void *taker(void *arg)
     struct holder *h = arg;
     set_flag(&h->started);
     if (h->timeout_ns > 0) {
-        struct timespec ts = in_ns(h->clock, h->timeout_ns);
+        struct timespec ts = abs_in_ns(h->clock, h->timeout_ns);
         h->result = h->write ? pthread_rwlock_clockwrlock(h->l, h->clock, &ts)
                              : pthread_rwlock_clockrdlock(h->l, h->clock, &ts);
     } else {
@@ -170,7 +160,7 @@ static void check_preference(pthread_rwlock_t *l, int writer_preferring)
             usleep(1000);
         }
         CHECK_ERR(r, EBUSY);
-        struct timespec ts = in_ns(CLOCK_MONOTONIC, 10000000);
+        struct timespec ts = abs_in_ns(CLOCK_MONOTONIC, 10000000);
         CHECK_ERR(pthread_rwlock_clockrdlock(l, CLOCK_MONOTONIC, &ts), ETIMEDOUT);
     } else {
         /* Whether or not the writer waits yet, readers (recursive ones

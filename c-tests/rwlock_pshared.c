@@ -4,7 +4,6 @@
 // write lock while readers in both processes check it; a writer in one
 // process blocks (and is woken by) the other process's reader.
 #include "common.h"
-#include <sys/mman.h>
 
 #define ROUNDS 200
 #define PER_PROC 2
@@ -51,8 +50,7 @@ static void run_workers(void)
 
 int main(void)
 {
-    sh = mmap(NULL, sizeof *sh, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
-    CHECK(sh != MAP_FAILED);
+    sh = shared_alloc(sizeof *sh);
     pthread_rwlockattr_t ra;
     CHECK_OK(pthread_rwlockattr_init(&ra));
     CHECK_OK(pthread_rwlockattr_setpshared(&ra, PTHREAD_PROCESS_SHARED));
@@ -62,8 +60,7 @@ int main(void)
     CHECK_OK(pthread_barrierattr_setpshared(&ba, PTHREAD_PROCESS_SHARED));
     CHECK_OK(pthread_barrier_init(&sh->bar, &ba, 2 * PER_PROC));
 
-    pid_t pid = fork();
-    CHECK(pid >= 0);
+    pid_t pid = fork_checked();
     if (pid == 0) {
         run_workers();
         /* Hold a read lock until the parent's writer waits on it. */
@@ -82,9 +79,7 @@ int main(void)
     CHECK_EQ(sh->a, 2 * PER_PROC * ROUNDS);
     CHECK_EQ(sh->a, sh->b);
     CHECK_OK(pthread_rwlock_unlock(&sh->lock));
-    int st;
-    CHECK_EQ(waitpid(pid, &st, 0), pid);
-    CHECK(WIFEXITED(st) && WEXITSTATUS(st) == 0);
+    wait_child_ok(pid, "child");
     CHECK_EQ(sh->serials, ROUNDS + 1);
     CHECK_OK(pthread_barrier_destroy(&sh->bar));
     CHECK_OK(pthread_rwlock_destroy(&sh->lock));

@@ -11,22 +11,6 @@
 #include <semaphore.h>
 #include <limits.h>
 
-static void deadline_in(clockid_t clock, long ms, struct timespec *ts)
-{
-    clock_gettime(clock, ts);
-    ts->tv_nsec += (ms % 1000) * 1000000L;
-    ts->tv_sec += ms / 1000 + ts->tv_nsec / 1000000000L;
-    ts->tv_nsec %= 1000000000L;
-}
-
-#define CHECK_FAILS(call, err)                                             \
-    do {                                                                   \
-        errno = 0;                                                         \
-        long r_ = (long)(call);                                            \
-        CHECK_MSG(r_ == -1 && errno == (err), "%s -> %ld errno %s", #call, \
-                  r_, test_errname_(errno));                               \
-    } while (0)
-
 static void test_calls(void)
 {
     sem_t s;
@@ -84,11 +68,11 @@ static void test_calls(void)
     CHECK_FAILS(sem_clockwait(&s, CLOCK_REALTIME, &zero), ETIMEDOUT);
     struct timespec ts;
     long long t0 = now_ns();
-    deadline_in(CLOCK_REALTIME, 30, &ts);
+    ts = abs_in_ms(CLOCK_REALTIME, 30);
     CHECK_FAILS(sem_timedwait(&s, &ts), ETIMEDOUT);
-    deadline_in(CLOCK_MONOTONIC, 30, &ts);
+    ts = abs_in_ms(CLOCK_MONOTONIC, 30);
     CHECK_FAILS(sem_clockwait(&s, CLOCK_MONOTONIC, &ts), ETIMEDOUT);
-    deadline_in(CLOCK_REALTIME, 30, &ts);
+    ts = abs_in_ms(CLOCK_REALTIME, 30);
     CHECK_FAILS(sem_clockwait(&s, CLOCK_REALTIME, &ts), ETIMEDOUT);
     CHECK_GE(now_ns() - t0, 85 * 1000000LL); /* each waited its time out */
     CHECK_OK(sem_getvalue(&s, &v));
@@ -164,7 +148,7 @@ static void *timed_waiter(void *arg)
 {
     clockid_t clock = (clockid_t)(long)arg;
     struct timespec ts;
-    deadline_in(clock, 20000, &ts);
+    ts = abs_in_ms(clock, 20000);
     int r = clock == CLOCK_REALTIME ? sem_timedwait(&timed_sem, &ts)
                                     : sem_clockwait(&timed_sem, clock, &ts);
     return (void *)(long)(r == 0 ? 0 : errno);

@@ -8,26 +8,12 @@
 // the callback waits on while a user thread posts it.
 #include "common.h"
 #include <semaphore.h>
-#include <signal.h>
 #include <linux/futex.h>
 #include <sys/syscall.h>
 
 #define ROUNDS 2000
 static sem_t ping, pong, shared_sem;
 static unsigned word; /* futex ping-pong: even = user's turn, odd = callback's */
-static volatile int cb_done, failures;
-static char failmsg[128];
-
-#define CB_CHECK(cond)                                                     \
-    do {                                                                   \
-        if (!(cond)) {                                                     \
-            snprintf(failmsg, sizeof failmsg, "line %d: %s", __LINE__,     \
-                     #cond);                                               \
-            __atomic_store_n(&failures, 1, __ATOMIC_RELEASE);              \
-            goto out;                                                      \
-        }                                                                  \
-    } while (0)
-
 static long futex(unsigned *w, int op, unsigned val)
 {
     return syscall(SYS_futex, w, op, val, NULL, NULL, 0);
@@ -51,9 +37,9 @@ static void futex_set(unsigned *w, unsigned v)
     futex(w, FUTEX_WAKE_PRIVATE, 1);
 }
 
-static void callback(union sigval sv)
+static void callback(void *arg)
 {
-    (void)sv;
+    (void)arg;
     for (int i = 0; i < ROUNDS; i++) {
         CB_CHECK(sem_wait(&ping) == 0);
         CB_CHECK(sem_post(&pong) == 0);
@@ -65,7 +51,7 @@ static void callback(union sigval sv)
     for (int i = 0; i < 10; i++)
         CB_CHECK(sem_wait(&shared_sem) == 0);
 out:
-    __atomic_store_n(&cb_done, 1, __ATOMIC_RELEASE);
+    return;
 }
 
 static void *user_side(void *arg)
@@ -96,24 +82,18 @@ int main(void)
     pthread_t user;
     CHECK_OK(pthread_create(&user, NULL, user_side, NULL));
 
-    struct sigevent sev;
-    memset(&sev, 0, sizeof sev);
-    sev.sigev_notify = SIGEV_THREAD;
-    sev.sigev_notify_function = callback;
-    timer_t timer;
-    CHECK_SYS(timer_create(CLOCK_MONOTONIC, &sev, &timer));
-    struct itimerspec its = {{0, 0}, {0, 1000000}};
-    CHECK_SYS(timer_settime(timer, 0, &its, NULL));
+    static struct foreign_run fr;
+    run_on_foreign_thread(&fr, callback, NULL);
 
     CHECK_OK(pthread_join(user, NULL));
-    wait_flag(&cb_done, 30, "timer callback");
-    CHECK_MSG(!failures, "callback: %s", failmsg);
+    foreign_wait(&fr, 1, 30, "timer callback");
+    CHECK_NO_CB_FAILURE();
     int v;
     CHECK_OK(sem_getvalue(&ping, &v));
     CHECK_EQ(v, 0);
     CHECK_OK(sem_getvalue(&shared_sem, &v));
     CHECK_EQ(v, 0);
-    CHECK_SYS(timer_delete(timer));
+    foreign_stop(&fr);
     printf("sem_foreign ok\n");
     return 0;
 }

@@ -17,13 +17,6 @@
 
 enum { ROUNDS = 1000, CREATORS = 4 };
 
-#define CHECK_FAILS(call, err)                                             \
-    do {                                                                   \
-        errno = 0;                                                         \
-        long r_ = (long)(call);                                            \
-        CHECK_MSG(r_ == -1 && errno == (err), "%s -> %ld errno %s", #call, \
-                  r_, test_errname_(errno));                               \
-    } while (0)
 #define CHECK_OPEN_FAILS(call, err)                                        \
     do {                                                                   \
         errno = 0;                                                         \
@@ -124,9 +117,7 @@ static void test_racing_creators(void)
 {
     pid_t pids[CREATORS];
     for (int i = 0; i < CREATORS; i++) {
-        fflush(stdout);
-        pids[i] = fork();
-        CHECK(pids[i] >= 0);
+        pids[i] = fork_checked();
         if (pids[i] == 0) {
             sem_t *s = sem_open(name_b, O_CREAT, 0600, 10 * (i + 1));
             if (s == SEM_FAILED)
@@ -137,9 +128,7 @@ static void test_racing_creators(void)
         }
     }
     for (int i = 0; i < CREATORS; i++) {
-        int st;
-        CHECK_EQ(waitpid(pids[i], &st, 0), pids[i]);
-        CHECK_MSG(WIFEXITED(st) && WEXITSTATUS(st) == 0, "creator status 0x%x", st);
+        wait_child_ok(pids[i], "creator");
     }
     sem_t *s = sem_open(name_b, 0);
     CHECK(s != SEM_FAILED);
@@ -180,9 +169,7 @@ static void ping_pong(int plain_glibc_peer, const char *self_path)
     g_ping = sem_open(name_ping, O_CREAT | O_EXCL, 0600, 0);
     g_pong = sem_open(name_pong, O_CREAT | O_EXCL, 0600, 0);
     CHECK(g_ping != SEM_FAILED && g_pong != SEM_FAILED);
-    fflush(stdout);
-    pid_t pid = fork();
-    CHECK(pid >= 0);
+    pid_t pid = fork_checked();
     if (pid == 0) {
         if (!plain_glibc_peer)
             _exit(peer());
@@ -194,9 +181,7 @@ static void ping_pong(int plain_glibc_peer, const char *self_path)
     pthread_t t;
     CHECK_OK(pthread_create(&t, NULL, pinger, NULL));
     CHECK_OK(pthread_join(t, NULL));
-    int st;
-    CHECK_EQ(waitpid(pid, &st, 0), pid);
-    CHECK_MSG(WIFEXITED(st) && WEXITSTATUS(st) == 0, "peer status 0x%x", st);
+    wait_child_ok(pid, "peer");
     int v;
     CHECK_OK(sem_getvalue(g_ping, &v));
     CHECK_EQ(v, 0);

@@ -85,12 +85,9 @@ static char proc_state(pid_t pid)
 
 static void test_eintr(void)
 {
-    sem_t *s = mmap(NULL, sizeof *s, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
-    CHECK(s != MAP_FAILED);
+    sem_t *s = shared_alloc(sizeof *s);
     CHECK_OK(sem_init(s, 1, 0));
-    fflush(stdout);
-    pid_t pid = fork();
-    CHECK(pid >= 0);
+    pid_t pid = fork_checked();
     if (pid == 0) {
         struct sigaction sa;
         memset(&sa, 0, sizeof sa);
@@ -107,9 +104,7 @@ static void test_eintr(void)
     }
     usleep(20000); /* asleep in sem_wait, not in a stray syscall before it */
     CHECK_SYS(kill(pid, SIGUSR1));
-    int st;
-    CHECK_EQ(waitpid(pid, &st, 0), pid);
-    CHECK_MSG(WIFEXITED(st) && WEXITSTATUS(st) == 0, "child status 0x%x", st);
+    wait_child_ok(pid, "child");
     CHECK_EQ(((unsigned *)s)[1], 0); /* the interrupted waiter unregistered */
     munmap(s, sizeof *s);
 }
@@ -118,9 +113,7 @@ int main(void)
 {
     test_eintr(); /* first: this process has no threads yet */
 
-    sh = mmap(NULL, sizeof *sh, PROT_READ | PROT_WRITE,
-              MAP_SHARED | MAP_ANONYMOUS, -1, 0);
-    CHECK(sh != MAP_FAILED);
+    sh = shared_alloc(sizeof *sh);
     CHECK_OK(sem_init(&sh->ping, 1, 0));
     CHECK_OK(sem_init(&sh->pong, 1, 0));
     CHECK_OK(sem_init(&sh->to_child, 1, 0));
@@ -140,9 +133,7 @@ int main(void)
     for (int i = 0; i < THREADS; i++)
         CHECK_OK(pthread_create(&pt[i], NULL, parent_thread, NULL));
 
-    fflush(stdout);
-    pid_t pid = fork();
-    CHECK(pid >= 0);
+    pid_t pid = fork_checked();
     if (pid == 0)
         _exit(child_main());
 
@@ -157,9 +148,7 @@ int main(void)
         CHECK_OK(pthread_join(pt[i], NULL));
     CHECK_EQ(sh->parent_passed, THREADS);
 
-    int st;
-    CHECK_EQ(waitpid(pid, &st, 0), pid);
-    CHECK_MSG(WIFEXITED(st) && WEXITSTATUS(st) == 0, "child status 0x%x", st);
+    wait_child_ok(pid, "child");
     int v;
     CHECK_OK(sem_getvalue(&sh->ping, &v));
     CHECK_EQ(v, 0);

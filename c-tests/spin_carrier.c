@@ -5,7 +5,6 @@
 // a spinner must yield to the descheduled holder instead of spinning for
 // ever. A foreign thread (SIGEV_THREAD timer callback) takes it too.
 #include "common.h"
-#include <signal.h>
 
 #define THREADS 16
 #define ITERS 1000
@@ -35,9 +34,9 @@ static void *worker(void *arg)
     return NULL;
 }
 
-static void callback(union sigval sv)
+static void callback(void *arg)
 {
-    (void)sv;
+    (void)arg;
     for (int i = 0; i < 100; i++)
         critical();
     __atomic_add_fetch(&foreign_ops, 100, __ATOMIC_RELEASE);
@@ -54,22 +53,17 @@ int main(void)
     CHECK_OK(pthread_spin_destroy(&sl));
     CHECK_OK(pthread_spin_init(&sl, PTHREAD_PROCESS_SHARED));
 
-    struct sigevent sev;
-    memset(&sev, 0, sizeof sev);
-    sev.sigev_notify = SIGEV_THREAD;
-    sev.sigev_notify_function = callback;
-    timer_t timer;
-    CHECK_SYS(timer_create(CLOCK_MONOTONIC, &sev, &timer));
-    struct itimerspec its = {.it_value = {0, 1000000}, .it_interval = {0, 0}};
-    CHECK_SYS(timer_settime(timer, 0, &its, NULL));
+    static struct foreign_run fr;
+    run_on_foreign_thread(&fr, callback, NULL);
 
     pthread_t t[THREADS];
     for (int i = 0; i < THREADS; i++)
         CHECK_OK(pthread_create(&t[i], NULL, worker, NULL));
     for (int i = 0; i < THREADS; i++)
         CHECK_OK(pthread_join(t[i], NULL));
-    wait_count(&foreign_ops, 100, 20, "timer callback");
-    CHECK_SYS(timer_delete(timer));
+    foreign_wait(&fr, 1, 20, "timer callback");
+    CHECK_EQ(foreign_ops, 100);
+    foreign_stop(&fr);
     CHECK_OK(pthread_spin_lock(&sl));
     CHECK_EQ(counter, THREADS * ITERS + 100);
     CHECK_OK(pthread_spin_unlock(&sl));

@@ -16,7 +16,9 @@
 //!   an unlinked node stays alive until its waiter sees the wake-up.
 //! * A timed-out waiter removes its node itself; if a waker had already
 //!   unlinked it, it waits for that wake-up to land before returning (and
-//!   reports being woken: the wake-up was consumed, so it must count).
+//!   reports being woken: the wake-up was consumed, so it must count). A
+//!   kernel thread whose sleep a signal handler interrupted leaves the
+//!   same way (EINTR for the callers that report it, such as sem_wait).
 //! * `bits` filter wake-ups as FUTEX_WAIT_BITSET/WAKE_BITSET do: a wake with
 //!   mask `m` takes only nodes with `bits & m != 0`.
 
@@ -24,7 +26,7 @@ use core::sync::atomic::{AtomicUsize, Ordering};
 
 use crossbeam_utils::CachePadded;
 
-use crate::park::Waiter;
+use crate::park::{Wake, Waiter};
 use crate::sys::lock::Locked;
 
 const BUCKET_BITS: u32 = 12;
@@ -162,6 +164,8 @@ pub enum WaitResult {
     /// The condition no longer held when checked.
     Invalid,
     TimedOut,
+    /// A signal handler interrupted a kernel thread's sleep (EINTR).
+    Interrupted,
 }
 
 /// Waits on `key` if `still_wait()` holds (checked under the bucket lock),
@@ -181,10 +185,11 @@ pub fn wait(key: usize, bits: u32, still_wait: impl FnOnce() -> bool, deadline: 
     if !queued {
         return WaitResult::Invalid;
     }
-    if waiter.wait(deadline) {
+    let ended = waiter.wait_for(deadline, true);
+    if ended == Wake::Woken {
         return WaitResult::Woken;
     }
-    // Timed out: take the node out of whichever queue holds it now.
+    // Timed out or interrupted: take the node out of whichever queue holds it now.
     let removed = loop {
         // SAFETY: `np` is our own node.
         let k = unsafe { (*np).key.load(Ordering::Acquire) };
@@ -196,7 +201,7 @@ pub fn wait(key: usize, bits: u32, still_wait: impl FnOnce() -> bool, deadline: 
         break q.unlink_where(|n| n == np, 1, |_| {}) == 1;
     };
     if removed {
-        return WaitResult::TimedOut;
+        return if ended == Wake::TimedOut { WaitResult::TimedOut } else { WaitResult::Interrupted };
     }
     waiter.wait(None);
     WaitResult::Woken

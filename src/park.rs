@@ -62,6 +62,14 @@ pub fn unpark(t: *mut UThread) {
     }
 }
 
+/// How a [`Waiter::wait_for`] ended.
+#[derive(PartialEq, Eq, Debug)]
+pub enum Wake {
+    Woken,
+    TimedOut,
+    Interrupted,
+}
+
 /// One waiting party in a wait list (lives on the waiter's stack).
 pub struct Waiter {
     /// 0 = waiting, 1 = woken.
@@ -83,17 +91,28 @@ impl Waiter {
 
     /// Waits until woken (true) or until `deadline` passes (false).
     pub fn wait(&self, deadline: Option<u64>) -> bool {
+        self.wait_for(deadline, false) == Wake::Woken
+    }
+
+    /// Waits until woken, until `deadline` passes, or — for a kernel thread
+    /// when `interruptible` — until a signal handler interrupted its sleep
+    /// (as the kernel's futex wait reports EINTR). Parked user threads do
+    /// not see signals here.
+    pub fn wait_for(&self, deadline: Option<u64>, interruptible: bool) -> Wake {
         loop {
             if self.is_woken() {
-                return true;
+                return Wake::Woken;
             }
             if let Some(d) = deadline {
                 if time::now() >= d {
-                    return self.is_woken();
+                    return if self.is_woken() { Wake::Woken } else { Wake::TimedOut };
                 }
             }
             if self.thread.is_null() {
-                raw::futex_wait(&self.word, 0, deadline);
+                let r = raw::futex_wait(&self.word, 0, deadline);
+                if r == -(libc::EINTR as isize) && interruptible && !self.is_woken() {
+                    return Wake::Interrupted;
+                }
             } else {
                 // Re-read the carrier: the thread may have moved since.
                 let (c, t) = sched::current_user().expect("user thread left its carrier");

@@ -35,7 +35,8 @@ pub extern "C" fn pthread_cond_init(c: *mut libc::pthread_cond_t, a: *const libc
 }
 
 #[no_mangle]
-pub extern "C" fn pthread_cond_destroy(_c: *mut libc::pthread_cond_t) -> c_int {
+pub extern "C" fn pthread_cond_destroy(c: *mut libc::pthread_cond_t) -> c_int {
+    cv(c).destroy();
     0
 }
 
@@ -76,17 +77,9 @@ pub extern "C" fn pthread_cond_clockwait(
 }
 
 fn timed(c: *mut libc::pthread_cond_t, m: *mut libc::pthread_mutex_t, clock: libc::clockid_t, abstime: *const libc::timespec) -> c_int {
-    if abstime.is_null() {
-        return libc::EINVAL;
-    }
-    // SAFETY: a non-null timespec from the program.
-    let ts = unsafe { &*abstime };
-    if !time::valid_timespec(ts) {
-        return libc::EINVAL;
-    }
-    match time::deadline_from_abs(clock, ts) {
-        Some(d) => cv(c).wait(mx(m), Some(d)),
-        None => libc::EINVAL,
+    match time::abs_deadline(clock, abstime) {
+        Ok(d) => cv(c).wait(mx(m), Some(d)),
+        Err(e) => e,
     }
 }
 

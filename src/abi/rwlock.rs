@@ -34,18 +34,6 @@ fn attr_mut<'a>(a: *mut libc::pthread_rwlockattr_t) -> &'a mut RwLockAttr {
 
 /// The deadline of a timed lock call, or its EINVAL (glibc checks the
 /// clock and the timespec before anything else).
-fn deadline(clock: libc::clockid_t, abstime: *const libc::timespec) -> Result<u64, c_int> {
-    if abstime.is_null() {
-        return Err(libc::EINVAL);
-    }
-    // SAFETY: a non-null timespec from the program.
-    let ts = unsafe { &*abstime };
-    if !time::valid_timespec(ts) {
-        return Err(libc::EINVAL);
-    }
-    time::deadline_from_abs(clock, ts).ok_or(libc::EINVAL)
-}
-
 #[no_mangle]
 pub extern "C" fn pthread_rwlock_init(l: *mut libc::pthread_rwlock_t, a: *const libc::pthread_rwlockattr_t) -> c_int {
     let (kind, shared) = if a.is_null() {
@@ -81,7 +69,7 @@ pub extern "C" fn pthread_rwlock_timedrdlock(l: *mut libc::pthread_rwlock_t, abs
 
 #[no_mangle]
 pub extern "C" fn pthread_rwlock_clockrdlock(l: *mut libc::pthread_rwlock_t, clock: libc::clockid_t, abstime: *const libc::timespec) -> c_int {
-    match deadline(clock, abstime) {
+    match time::abs_deadline(clock, abstime) {
         Ok(d) => lock(l).read(Some(d)),
         Err(e) => e,
     }
@@ -104,7 +92,7 @@ pub extern "C" fn pthread_rwlock_timedwrlock(l: *mut libc::pthread_rwlock_t, abs
 
 #[no_mangle]
 pub extern "C" fn pthread_rwlock_clockwrlock(l: *mut libc::pthread_rwlock_t, clock: libc::clockid_t, abstime: *const libc::timespec) -> c_int {
-    match deadline(clock, abstime) {
+    match time::abs_deadline(clock, abstime) {
         Ok(d) => lock(l).write(Some(d)),
         Err(e) => e,
     }

@@ -69,14 +69,9 @@ pub extern "C" fn pthread_clockjoin_np(
     if abstime.is_null() {
         return join_common(t, ret, None, false);
     }
-    // SAFETY: a non-null timespec from the program.
-    let ts = unsafe { &*abstime };
-    if !time::valid_timespec(ts) {
-        return libc::EINVAL;
-    }
-    match time::deadline_from_abs(clock, ts) {
-        Some(d) => join_common(t, ret, Some(d), false),
-        None => libc::EINVAL,
+    match time::abs_deadline(clock, abstime) {
+        Ok(d) => join_common(t, ret, Some(d), false),
+        Err(e) => e,
     }
 }
 

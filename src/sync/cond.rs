@@ -40,6 +40,11 @@ use core::sync::atomic::{AtomicPtr, AtomicU32, Ordering};
 use super::futex::{self, Scope};
 use super::mutex::{Mutex, HELD, KIND_PSHARED, KIND_ROBUST, WAITERS};
 use crate::lot::{self, WaitResult};
+use crate::sys::time;
+
+/// How often `destroy` yields, then how long it naps, between re-checks.
+const DESTROY_YIELDS: u32 = 64;
+const DESTROY_NAP_NS: u64 = 1_000_000;
 
 pub const FLAG_PSHARED: u32 = 1;
 pub const FLAG_MONOTONIC: u32 = 2;
@@ -106,6 +111,7 @@ impl Cond {
                     WaitResult::Woken => 0,
                     WaitResult::Invalid => libc::EAGAIN,
                     WaitResult::TimedOut => libc::ETIMEDOUT,
+                    WaitResult::Interrupted => libc::EINTR,
                 }
             }
             _ => futex::wait(&self.seq, seq, deadline, scope),
@@ -121,6 +127,29 @@ impl Cond {
             libc::ETIMEDOUT
         } else {
             0
+        }
+    }
+
+    /// pthread_cond_destroy: returns once no waiter is left between entering
+    /// a wait and being done with the cond, so the memory may be reused at
+    /// once (a waiter that released the mutex but had not slept yet when
+    /// the last broadcast came is still counted in `waiters` and still
+    /// reads `seq`). Those leave within moments; a cond destroyed with
+    /// waiters still blocked (undefined) keeps this waiting, as glibc's.
+    pub fn destroy(&self) {
+        let mut rounds = 0u32;
+        loop {
+            let w = self.waiters.load(Ordering::SeqCst);
+            if w == 0 {
+                return;
+            }
+            rounds += 1;
+            if rounds < DESTROY_YIELDS {
+                super::spin::yield_cpu();
+            } else {
+                // Nobody wakes this word: a timed nap between re-checks.
+                futex::wait(&self.waiters, w, Some(time::now() + DESTROY_NAP_NS), self.scope());
+            }
         }
     }
 

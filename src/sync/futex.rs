@@ -15,7 +15,9 @@
 //! runs on an [`offload`] worker while the user thread is parked.
 //!
 //! Results are positive errno values as the kernel's: 0 woken (possibly
-//! spuriously), EAGAIN the word did not hold `expected`, ETIMEDOUT.
+//! spuriously), EAGAIN the word did not hold `expected`, ETIMEDOUT, EINTR
+//! (a signal handler ran in a waiting kernel thread; callers that must not
+//! report it treat it as a spurious wake-up).
 
 use core::ffi::c_int;
 use core::sync::atomic::{AtomicU32, Ordering};
@@ -51,6 +53,7 @@ pub fn wait_bits(word: &AtomicU32, expected: u32, bits: u32, deadline: Option<u6
                 WaitResult::Woken => 0,
                 WaitResult::Invalid => libc::EAGAIN,
                 WaitResult::TimedOut => libc::ETIMEDOUT,
+                WaitResult::Interrupted => libc::EINTR,
             }
         }
         Scope::Shared => {
@@ -68,8 +71,7 @@ pub fn wait_bits(word: &AtomicU32, expected: u32, bits: u32, deadline: Option<u6
             };
             let r = if sched::current_user().is_some() { offload::run(call) } else { call() };
             match r {
-                libc::EAGAIN | libc::ETIMEDOUT => r,
-                // EINTR (a signal to a foreign waiter) is a spurious wake-up.
+                libc::EAGAIN | libc::ETIMEDOUT | libc::EINTR => r,
                 _ => 0,
             }
         }

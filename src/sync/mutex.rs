@@ -131,15 +131,12 @@ impl Limit {
         match self {
             Limit::Forever | Limit::Try => Ok(None),
             Limit::Until(clock, ts) => {
-                // SAFETY: a non-null timespec from the program (checked by the export).
-                let ts = unsafe { &*ts };
-                if !time::valid_timespec(ts) {
-                    return Err(libc::EINVAL);
-                }
-                if ts.tv_sec < 0 {
+                let d = time::abs_deadline(clock, ts)?;
+                // SAFETY: abs_deadline checked the pointer.
+                if unsafe { (*ts).tv_sec } < 0 {
                     return Err(libc::ETIMEDOUT);
                 }
-                time::deadline_from_abs(clock, ts).map(Some).ok_or(libc::EINVAL)
+                Ok(Some(d))
             }
         }
     }

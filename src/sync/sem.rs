@@ -36,8 +36,6 @@ use core::ffi::c_int;
 use core::sync::atomic::{AtomicI32, AtomicU32, AtomicU64, Ordering};
 
 use super::futex::{self, Scope};
-use crate::sched;
-use crate::sys::raw;
 
 /// `SEM_VALUE_MAX`.
 pub const VALUE_MAX: u32 = i32::MAX as u32;
@@ -129,15 +127,10 @@ impl Sem {
     }
 
     /// Sleeps while the value is 0 (0 woken or spurious, EAGAIN, ETIMEDOUT,
-    /// EINTR). A kernel thread (not a user thread) waiting on a shared
-    /// semaphore sleeps in the kernel itself, so a signal handler
-    /// interrupts it and sem_wait reports EINTR, as glibc's does; a parked
-    /// user thread, and any wait in the lot, does not see signals.
+    /// EINTR). A kernel thread's sleep is interrupted by a signal handler,
+    /// so sem_wait reports EINTR as glibc's does; a parked user thread does
+    /// not see signals yet.
     fn wait_zero(&self, scope: Scope, deadline: Option<u64>) -> c_int {
-        if scope == Scope::Shared && sched::current_user().is_none() {
-            let r = raw::futex_wait_op(self.value_word(), 0, deadline, libc::FUTEX_WAIT_BITSET as usize, futex::ALL_BITS);
-            return if r < 0 { -r as c_int } else { 0 };
-        }
         futex::wait(self.value_word(), 0, deadline, scope)
     }
 

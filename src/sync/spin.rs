@@ -50,7 +50,9 @@ fn lock_slow(word: &AtomicI32) {
     }
 }
 
-fn yield_cpu() {
+/// Lets another thread run: the next user thread on this carrier, or
+/// another kernel thread when the caller is not a user thread.
+pub fn yield_cpu() {
     if !crate::sched::yield_now() {
         crate::sys::raw::sched_yield();
     }

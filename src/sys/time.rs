@@ -23,6 +23,22 @@ pub fn valid_timespec(ts: &libc::timespec) -> bool {
     ts.tv_nsec >= 0 && ts.tv_nsec < NS_PER_SEC as libc::c_long
 }
 
+/// A program's absolute timeout (`abstime`, may be null) on `clock` as a
+/// monotonic deadline, with the checks every timed pthread call makes:
+/// EINVAL for a null pointer, a `tv_nsec` outside [0, 1e9) or a clock other
+/// than REALTIME and MONOTONIC.
+pub fn abs_deadline(clock: libc::clockid_t, abstime: *const libc::timespec) -> Result<u64, libc::c_int> {
+    if abstime.is_null() {
+        return Err(libc::EINVAL);
+    }
+    // SAFETY: a non-null timespec from the program.
+    let ts = unsafe { &*abstime };
+    if !valid_timespec(ts) {
+        return Err(libc::EINVAL);
+    }
+    deadline_from_abs(clock, ts).ok_or(libc::EINVAL)
+}
+
 /// Converts an absolute time on `clock` (REALTIME or MONOTONIC) into a
 /// monotonic deadline. `None` for any other clock. A time in the past gives
 /// a deadline that has already passed.
