@@ -89,14 +89,6 @@ static inline double bench_median(double *v, int n)
     return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
 }
 
-/* Sleep for ns nanoseconds (restarting after signals). */
-static inline void bench_sleep_ns(long long ns)
-{
-    struct timespec ts = {ns / 1000000000LL, ns % 1000000000LL};
-    while (nanosleep(&ts, &ts) != 0 && errno == EINTR)
-        ;
-}
-
 static inline long bench_arg(int argc, char **argv, int i, long def)
 {
     if (argc > i) {

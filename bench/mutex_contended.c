@@ -1,13 +1,15 @@
 /* mutex_contended: T threads hammer one mutex.  Each iteration:
  *   lock; a short critical section (updates shared state: a few ns);
  *   unlock; a little work outside the lock.
- * Runs for a fixed time per repetition and reports the total throughput
- * (median of the repetitions) for each thread count; HIGHER is better.
- * The shared counter is checked against the per-thread counts afterwards.
- * usage: mutex_contended [ms per repetition [repetitions [T ...]]]
- *        (default 150 3, T = 2 4 16 64)
+ * A repetition is a fixed total of operations split evenly between the
+ * threads, timed from the start signal until all are joined (the main
+ * thread waits in pthread_join: no timer thread takes a CPU or a carrier).
+ * Reports the throughput (median of the repetitions) for each thread
+ * count; HIGHER is better.  The shared counter is checked afterwards.
+ * usage: mutex_contended [total ops per repetition [repetitions [T ...]]]
+ *        (default 5000000 5, T = 2 4 16 64)
  * RESULT mutex_contended_T<T> <Mops/s> Mops/s
- * Also prints the spread of per-thread operation counts (fairness). */
+ */
 #include "bench.h"
 
 #define MAX_REPS 15
@@ -24,7 +26,8 @@ static struct {
     char pad[56];
 } per[MAX_T] __attribute__((aligned(64)));
 
-static int go, stop, ready;
+static int go, ready;
+static long per_thread; /* operations each thread does in a repetition */
 
 static void *worker(void *arg)
 {
@@ -33,7 +36,7 @@ static void *worker(void *arg)
     __atomic_fetch_add(&ready, 1, __ATOMIC_ACQ_REL);
     while (!__atomic_load_n(&go, __ATOMIC_ACQUIRE))
         sched_yield();
-    while (!__atomic_load_n(&stop, __ATOMIC_RELAXED)) {
+    for (long n = 0; n < per_thread; n++) {
         pthread_mutex_lock(&mu);
         shared.count++;
         for (int k = 0; k < 4; k++)
@@ -49,14 +52,14 @@ static void *worker(void *arg)
     return NULL;
 }
 
-/* One repetition with t threads; returns Mops/s. */
-static double rep(int t, long ms, int verbose)
+/* One repetition with t threads, about `total` operations; returns Mops/s. */
+static double rep(int t, long total, int verbose)
 {
     pthread_t th[MAX_T];
     int rc;
     __atomic_store_n(&go, 0, __ATOMIC_RELAXED);
-    __atomic_store_n(&stop, 0, __ATOMIC_RELAXED);
     __atomic_store_n(&ready, 0, __ATOMIC_RELAXED);
+    per_thread = total / t;
     shared.count = 0;
     for (int i = 0; i < t; i++)
         if ((rc = pthread_create(&th[i], NULL, worker, (void *)(intptr_t)i)))
@@ -65,33 +68,27 @@ static double rep(int t, long ms, int verbose)
         sched_yield();
     long long t0 = bench_now_ns();
     __atomic_store_n(&go, 1, __ATOMIC_RELEASE);
-    bench_sleep_ns(ms * 1000000LL);
-    __atomic_store_n(&stop, 1, __ATOMIC_RELAXED);
-    long long el = bench_now_ns() - t0;
-    unsigned long total = 0, mn = ~0UL, mx = 0;
+    unsigned long done = 0;
     for (int i = 0; i < t; i++) {
         pthread_join(th[i], NULL);
-        total += per[i].ops;
-        if (per[i].ops < mn)
-            mn = per[i].ops;
-        if (per[i].ops > mx)
-            mx = per[i].ops;
+        done += per[i].ops;
     }
-    if (total != shared.count) {
-        fprintf(stderr, "T=%d: shared counter %lu != %lu operations: mutex broken\n",
-                t, shared.count, total);
+    long long el = bench_now_ns() - t0;
+    if (done != shared.count || done != (unsigned long)(per_thread * t)) {
+        fprintf(stderr, "T=%d: shared counter %lu, %lu operations done, %ld expected: mutex broken\n",
+                t, shared.count, done, per_thread * t);
         exit(1);
     }
-    double mops = (double)total / (double)el * 1000.0;
+    double mops = (double)done / (double)el * 1000.0;
     if (verbose)
-        printf("T=%d: %.2f Mops/s, per-thread ops min %lu max %lu\n", t, mops, mn, mx);
+        printf("T=%d: %.2f Mops/s (%lu ops in %.3f s)\n", t, mops, done, el / 1e9);
     return mops;
 }
 
 int main(int argc, char **argv)
 {
-    long ms = bench_arg(argc, argv, 1, 150);
-    int reps = (int)bench_arg(argc, argv, 2, 3);
+    long total = bench_arg(argc, argv, 1, 5000000);
+    int reps = (int)bench_arg(argc, argv, 2, 5);
     int ts[64], nt = 0;
     if (reps > MAX_REPS)
         reps = MAX_REPS;
@@ -109,7 +106,7 @@ int main(int argc, char **argv)
     for (int j = 0; j < nt; j++) {
         double v[MAX_REPS];
         for (int i = 0; i < reps; i++)
-            v[i] = rep(ts[j], ms, 1);
+            v[i] = rep(ts[j], total, 1);
         printf("RESULT mutex_contended_T%d %.2f Mops/s\n", ts[j], bench_median(v, reps));
         fflush(stdout);
     }

@@ -32,10 +32,10 @@ RUNS = [
     dict(prog="parked_threads", args=["1000000"], quick=["100000"],
          suffix=" (N=1e6)", mn_only=True, timeout=900),
     dict(prog="idle_cpu", args=["1000"], quick=["300"]),
-    dict(prog="cond_handoff", args=[], timeout=60, quick=["50", "1"]),
+    dict(prog="cond_handoff", args=[], timeout=60, quick=["20", "1"]),
     dict(prog="mutex_uncontended", args=[], timeout=60, quick=["1000000", "1"]),
-    dict(prog="mutex_contended", args=[], timeout=60, quick=["50", "1"]),
-    dict(prog="rust_pingpong", args=[], timeout=60, quick=["50", "1"]),
+    dict(prog="mutex_contended", args=[], timeout=60, quick=["200000", "1"]),
+    dict(prog="rust_pingpong", args=[], timeout=60, quick=["20", "1"]),
 ]
 
 # Units where a larger value is better (throughputs).

@@ -2,12 +2,13 @@
 //! made with std::thread::spawn.  A round trip is main -> partner -> main,
 //! each leg waking a thread blocked in Condvar::wait.  std parks through the
 //! futex syscall (libc's syscall()), which mnthread emulates under LD_PRELOAD.
-//! usage: rust_pingpong [ms per repetition [repetitions]]   (default 200 5)
+//! usage: rust_pingpong [ms per repetition [repetitions]]   (default 150 5)
+//! The round trips per repetition are calibrated (doubled until one
+//! repetition takes the given time); no timer thread runs meanwhile.
 //! Prints "RESULT rust_pingpong <ns per round trip> ns" (median).
 
-use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Condvar, Mutex};
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 struct Court {
     /// true: the partner's turn; false: main's turn.  `None`: game over.
@@ -15,9 +16,9 @@ struct Court {
     cv: [Condvar; 2],
 }
 
-fn rep(ms: u64) -> f64 {
+/// One repetition of `trips` round trips; returns the elapsed ns.
+fn rep(trips: u64) -> u128 {
     let court = Arc::new(Court { ball: Mutex::new(Some(false)), cv: [Condvar::new(), Condvar::new()] });
-    let stop = Arc::new(AtomicBool::new(false));
     let c2 = Arc::clone(&court);
     let partner = std::thread::spawn(move || {
         let mut g = c2.ball.lock().unwrap();
@@ -32,40 +33,35 @@ fn rep(ms: u64) -> f64 {
             c2.cv[0].notify_one();
         }
     });
-    let s2 = Arc::clone(&stop);
-    let timer = std::thread::spawn(move || {
-        std::thread::sleep(Duration::from_millis(ms));
-        s2.store(true, Ordering::Relaxed);
-    });
     let t0 = Instant::now();
-    let mut trips: u64 = 0;
     let mut g = court.ball.lock().unwrap();
-    while !stop.load(Ordering::Relaxed) {
+    for _ in 0..trips {
         *g = Some(true);
         court.cv[1].notify_one();
         while *g == Some(true) {
             g = court.cv[0].wait(g).unwrap();
         }
-        trips += 1;
     }
     *g = None;
     court.cv[1].notify_one();
     drop(g);
     let el = t0.elapsed();
     partner.join().unwrap();
-    timer.join().unwrap();
-    assert!(trips > 0);
-    el.as_nanos() as f64 / trips as f64
+    el.as_nanos()
 }
 
 fn main() {
     let args: Vec<String> = std::env::args().collect();
     let arg = |i: usize, d: u64| args.get(i).and_then(|s| s.parse().ok()).filter(|&v| v > 0).unwrap_or(d);
-    let ms = arg(1, 200);
+    let ms = arg(1, 150);
     let reps = arg(2, 5) as usize;
+    let mut trips: u64 = 250;
+    while rep(trips) < ms as u128 * 1_000_000 && trips < 1 << 40 {
+        trips *= 2;
+    }
     let mut v: Vec<f64> = (0..reps)
         .map(|i| {
-            let x = rep(ms);
+            let x = rep(trips) as f64 / trips as f64;
             println!("rust_pingpong rep {i}: {x:.1} ns per round trip");
             x
         })
