@@ -20,6 +20,13 @@ pub mod spin;
 
 use crate::sys::real::real;
 
+/// This process's pid: the owner's process of process-shared objects
+/// (thread ids alone repeat across processes, see [`self_tid`]).
+pub fn self_pid() -> u32 {
+    // SAFETY: getpid takes no arguments and cannot fail.
+    unsafe { crate::sys::raw::syscall3(libc::SYS_getpid, 0, 0, 0) as u32 }
+}
+
 /// The calling thread's id as glibc stores it in its TCB: a kernel tid for
 /// threads mnthread did not create, a unique synthetic tid (above
 /// PID_MAX_LIMIT) for user threads. Owner field of mutexes and rwlocks.

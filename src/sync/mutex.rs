@@ -38,7 +38,7 @@ use core::ffi::c_int;
 use core::sync::atomic::{AtomicI32, AtomicPtr, AtomicU32, Ordering};
 
 use super::futex::{self, Scope};
-use super::self_tid;
+use super::{self_pid, self_tid};
 use crate::sys::time;
 
 #[repr(C)]
@@ -94,7 +94,7 @@ impl Enc {
     /// The holder part a locker stores: 1, or its process's pid.
     fn holder(self) -> u32 {
         if self.waiters == KERNEL_WAITERS {
-            super::mutex_robust::pid()
+            self_pid()
         } else {
             HELD
         }
@@ -174,12 +174,25 @@ impl Mutex {
     pub fn unlock(&self) -> c_int {
         let kind = self.kind.load(Ordering::Relaxed);
         if Self::is_plain(kind) {
-            if self.lock.swap(0, Ordering::Release) & WAITERS != 0 {
-                futex::wake(&self.lock, 1, Self::scope(kind));
-            }
+            self.release_plain(kind);
             return 0;
         }
         self.unlock_checked(kind)
+    }
+
+    /// Lets go of a plain mutex: no owner to clear, wake one if flagged.
+    #[inline]
+    fn release_plain(&self, kind: i32) {
+        if self.lock.swap(0, Ordering::Release) & WAITERS != 0 {
+            futex::wake(&self.lock, 1, Self::scope(kind));
+        }
+    }
+
+    /// Whether unlocking without holding it is EPERM (glibc's
+    /// non-robust NORMAL/ADAPTIVE with PI or PP do not check either).
+    fn unlock_checks_owner(kind: i32) -> bool {
+        let ty = kind & TYPE_MASK;
+        ty == TYPE_RECURSIVE || ty == TYPE_ERRORCHECK || kind & KIND_ROBUST != 0
     }
 
     /// Every lock attempt but a plain mutex's uncontended one. `waited`:
@@ -279,8 +292,7 @@ impl Mutex {
             return libc::EINVAL;
         }
         if !self.held_by_caller() {
-            // glibc's non-robust NORMAL/ADAPTIVE with PI or PP do not check either.
-            if ty & TYPE_MASK == TYPE_RECURSIVE || ty & TYPE_MASK == TYPE_ERRORCHECK || kind & KIND_ROBUST != 0 {
+            if Self::unlock_checks_owner(kind) {
                 return libc::EPERM;
             }
         } else if ty & TYPE_MASK == TYPE_RECURSIVE {
@@ -318,17 +330,13 @@ impl Mutex {
     /// that checks ownership when the caller does not hold it.
     pub fn unlock_for_wait(&self, kind: i32) -> Result<u32, c_int> {
         if Self::is_plain(kind) {
-            if self.lock.swap(0, Ordering::Release) & WAITERS != 0 {
-                futex::wake(&self.lock, 1, Self::scope(kind));
-            }
+            self.release_plain(kind);
             return Ok(0);
         }
         if !valid_type(kind & KIND_BEHAVIOUR) {
             return Err(libc::EINVAL);
         }
-        let owned = self.held_by_caller();
-        let checks = kind & TYPE_MASK == TYPE_RECURSIVE || kind & TYPE_MASK == TYPE_ERRORCHECK || kind & KIND_ROBUST != 0;
-        if !owned && checks {
+        if Self::unlock_checks_owner(kind) && !self.held_by_caller() {
             return Err(libc::EPERM);
         }
         let depth = self.count.load(Ordering::Relaxed);
@@ -366,7 +374,7 @@ impl Mutex {
     /// Records the caller (thread `tid`) as the holder.
     fn set_owner(&self, kind: i32, tid: i32) {
         if kind & KIND_PSHARED != 0 {
-            self.nusers.store(super::mutex_robust::pid(), Ordering::Relaxed);
+            self.nusers.store(self_pid(), Ordering::Relaxed);
         }
         self.owner.store(tid, Ordering::Release);
     }
@@ -380,7 +388,7 @@ impl Mutex {
     fn owned_by(&self, kind: i32, tid: i32) -> bool {
         Enc::of(kind).held(self.lock.load(Ordering::Relaxed))
             && self.owner.load(Ordering::Acquire) == tid
-            && (kind & KIND_PSHARED == 0 || self.nusers.load(Ordering::Relaxed) == super::mutex_robust::pid())
+            && (kind & KIND_PSHARED == 0 || self.nusers.load(Ordering::Relaxed) == self_pid())
     }
 }
 

@@ -28,7 +28,7 @@ use core::sync::atomic::{AtomicBool, Ordering};
 
 use super::futex;
 use super::mutex::{Enc, Mutex, DIED, KIND_PSHARED};
-use super::self_tid;
+use super::{self_pid, self_tid};
 use crate::runtime;
 use crate::sys::lock::Locked;
 use crate::sys::raw;
@@ -60,15 +60,9 @@ static KLIST: Locked<KList> = Locked::new(KList { pid: 0, head: null_mut() });
 /// A mutex was ever put in the kernel list (else thread exit skips it).
 static KLIST_USED: AtomicBool = AtomicBool::new(false);
 
-/// This process's pid.
-pub fn pid() -> u32 {
-    // SAFETY: getpid takes no arguments.
-    unsafe { raw::syscall3(libc::SYS_getpid, 0, 0, 0) as u32 }
-}
-
 /// The kernel list head for this process (looked up again after a fork).
 fn head(k: &mut KList) -> *mut RobustHead {
-    let me = pid();
+    let me = self_pid();
     if k.pid != me {
         k.pid = me;
         let mut h: *mut RobustHead = null_mut();
@@ -214,7 +208,7 @@ fn release_kernel_listed() {
     if !KLIST_USED.load(Ordering::Relaxed) {
         return;
     }
-    let (tid, me) = (self_tid(), pid());
+    let (tid, me) = (self_tid(), self_pid());
     loop {
         let found = KLIST.with(|k| {
             if head(k).is_null() {

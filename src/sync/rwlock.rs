@@ -47,7 +47,7 @@ use core::ffi::c_int;
 use core::sync::atomic::{AtomicI32, AtomicU32, AtomicU64, Ordering};
 
 use super::futex::{self, Scope};
-use super::self_tid;
+use super::{self_pid, self_tid};
 
 pub const KIND_PREFER_READER: u32 = 0;
 pub const KIND_PREFER_WRITER: u32 = 1;
@@ -87,11 +87,6 @@ const _: () = assert!(core::mem::size_of::<RwLock>() == core::mem::size_of::<lib
 
 fn readers(s: u64) -> u64 {
     s & READERS_MASK
-}
-
-fn pid() -> i32 {
-    // SAFETY: getpid has no preconditions.
-    unsafe { libc::getpid() }
 }
 
 impl RwLock {
@@ -134,12 +129,12 @@ impl RwLock {
         if self.cur_writer.load(Ordering::Relaxed) != self_tid() {
             return false;
         }
-        self.scope() == Scope::Private || self.writer_pid.load(Ordering::Relaxed) == pid()
+        self.scope() == Scope::Private || self.writer_pid.load(Ordering::Relaxed) == self_pid() as i32
     }
 
     fn set_writer(&self) {
         if self.scope() == Scope::Shared {
-            self.writer_pid.store(pid(), Ordering::Relaxed);
+            self.writer_pid.store(self_pid() as i32, Ordering::Relaxed);
         }
         self.cur_writer.store(self_tid(), Ordering::Relaxed);
     }
