@@ -8,7 +8,7 @@ use core::ffi::{c_char, c_int, c_uint, CStr};
 
 use crate::sync::named_sem;
 use crate::sync::sem::{Sem, VALUE_MAX};
-use crate::sys::time;
+use crate::sys::{errno, time};
 
 fn sem<'a>(s: *mut libc::sem_t) -> &'a Sem {
     // SAFETY: the program's semaphore, alive during the call; `Sem` has
@@ -25,8 +25,7 @@ fn ret(r: Result<(), c_int>) -> c_int {
 }
 
 fn fail(e: c_int) -> c_int {
-    // SAFETY: the calling thread's errno.
-    unsafe { *libc::__errno_location() = e };
+    errno::set(e);
     -1
 }
 

@@ -29,7 +29,7 @@ use crate::offload;
 use crate::sched;
 use crate::sync::futex::{self, Scope};
 use crate::sys::raw;
-use crate::sys::time;
+use crate::sys::{errno, time};
 
 const FUTEX_CMD_MASK: c_int = !(libc::FUTEX_PRIVATE_FLAG | libc::FUTEX_CLOCK_REALTIME);
 
@@ -62,8 +62,7 @@ pub extern "C" fn syscall(number: c_long, a1: c_long, a2: c_long, a3: c_long, a4
 /// Sets errno from a raw result `-errno` and returns -1.
 #[no_mangle]
 pub extern "C" fn mnthread_syscall_error(raw_result: c_long) -> c_long {
-    // SAFETY: the calling thread's errno.
-    unsafe { *libc::__errno_location() = -raw_result as c_int };
+    errno::set(-raw_result as c_int);
     -1
 }
 

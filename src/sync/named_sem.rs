@@ -18,6 +18,7 @@
 use core::ffi::{c_char, c_int, c_void, CStr};
 
 use super::sem::{Sem, VALUE_MAX};
+use crate::sys::errno;
 use crate::sys::lock::Locked;
 use crate::sys::raw;
 
@@ -46,11 +47,6 @@ unsafe impl Send for List {}
 
 static TABLE: Locked<List> = Locked::new(List(core::ptr::null_mut()));
 
-fn errno() -> c_int {
-    // SAFETY: the calling thread's errno.
-    unsafe { *libc::__errno_location() }
-}
-
 /// `/dev/shm/sem.NAME`, NUL-terminated, or `None` for a name glibc rejects
 /// (empty, too long, or with a '/' after the leading ones).
 fn path_of(name: &CStr) -> Option<[u8; PATH_LEN]> {
@@ -67,12 +63,10 @@ fn path_of(name: &CStr) -> Option<[u8; PATH_LEN]> {
 }
 
 fn close_keep_errno(fd: c_int) {
-    let e = errno();
+    let e = errno::get();
     // SAFETY: our own descriptor.
-    unsafe {
-        libc::close(fd);
-        *libc::__errno_location() = e;
-    }
+    unsafe { libc::close(fd) };
+    errno::set(e);
 }
 
 /// sem_open. `Err(errno)` on failure.
@@ -91,8 +85,8 @@ pub fn open(name: &CStr, oflag: c_int, mode: libc::mode_t, value: u32) -> Result
                 close_keep_errno(fd);
                 return r;
             }
-            if !(creat && errno() == libc::ENOENT) {
-                return Err(errno());
+            if !(creat && errno::get() == libc::ENOENT) {
+                return Err(errno::get());
             }
         }
         if value > VALUE_MAX {
@@ -112,25 +106,25 @@ fn create(name: &CStr, path: &[u8; PATH_LEN], mode: libc::mode_t, value: u32) ->
     let result = (|| {
         // SAFETY: writes our 32 bytes to our descriptor.
         if unsafe { libc::write(fd, init.as_ptr() as *const c_void, SEM_SIZE) } != SEM_SIZE as isize {
-            return Err(errno());
+            return Err(errno::get());
         }
         let addr = map(fd)?;
         // SAFETY: NUL-terminated paths.
         if unsafe { libc::link(temp.as_ptr() as *const c_char, path.as_ptr() as *const c_char) } != 0 {
-            let e = errno();
+            let e = errno::get();
             // SAFETY: our own fresh mapping, not published.
             unsafe { libc::munmap(addr as *mut c_void, SEM_SIZE) };
             return Err(e);
         }
         add_mapping(name, fd, Some(addr))
     })();
-    let e = errno();
+    let e = errno::get();
     // SAFETY: our temporary name and descriptor.
     unsafe {
         libc::unlink(temp.as_ptr() as *const c_char);
         libc::close(fd);
-        *libc::__errno_location() = e;
     }
+    errno::set(e);
     result
 }
 
@@ -156,8 +150,8 @@ fn temp_file(mode: libc::mode_t) -> Result<(c_int, [u8; PATH_LEN]), c_int> {
         if fd >= 0 {
             return Ok((fd, temp));
         }
-        if errno() != libc::EEXIST {
-            return Err(errno());
+        if errno::get() != libc::EEXIST {
+            return Err(errno::get());
         }
     }
     Err(libc::EAGAIN)
@@ -167,7 +161,7 @@ fn map(fd: c_int) -> Result<*mut Sem, c_int> {
     // SAFETY: a new shared mapping of the file; nothing else is replaced.
     let p = unsafe { libc::mmap(core::ptr::null_mut(), SEM_SIZE, libc::PROT_READ | libc::PROT_WRITE, libc::MAP_SHARED, fd, 0) };
     if p == libc::MAP_FAILED {
-        Err(errno())
+        Err(errno::get())
     } else {
         Ok(p as *mut Sem)
     }
@@ -181,7 +175,7 @@ fn add_mapping(name: &CStr, fd: c_int, fresh: Option<*mut Sem>) -> Result<*mut S
     let mut st: libc::stat = unsafe { core::mem::zeroed() };
     // SAFETY: as above.
     if unsafe { libc::fstat(fd, &mut st) } != 0 {
-        return Err(errno());
+        return Err(errno::get());
     }
     let (dev, ino) = (st.st_dev, st.st_ino);
     let mut table = TABLE.lock();
@@ -255,7 +249,7 @@ pub fn unlink(name: &CStr) -> Result<(), c_int> {
     if unsafe { libc::unlink(path.as_ptr() as *const c_char) } == 0 {
         return Ok(());
     }
-    match errno() {
+    match errno::get() {
         libc::EPERM => Err(libc::EACCES),
         e => Err(e),
     }

@@ -6,8 +6,10 @@
 //!   handle, so a call can never land on one of mnthread's exports.
 //! * [`lock`] — the runtime's internal lock (spin, then futex).
 //! * [`time`] — monotonic nanoseconds and timespec conversions.
+//! * [`errno`] — the calling thread's libc `errno`.
 //! * [`fatal`] — the one-line `mnthread: ...` report and abort.
 
+pub mod errno;
 pub mod fatal;
 pub mod lock;
 pub mod raw;
