@@ -15,6 +15,7 @@
 
 use crate::arch;
 use crate::sched;
+use crate::sys::errno;
 use crate::sys::real::real;
 
 #[no_mangle]
@@ -29,14 +30,19 @@ pub extern "C" fn fork() -> libc::pid_t {
         let user_tp = (*t).ctx.tp;
         arch::set_thread_pointer((*c.idle.get()).tp);
         let pid = (real().fork)();
-        let err = *libc::__errno_location();
+        let err = errno::get();
         arch::set_thread_pointer(user_tp);
         if pid < 0 {
-            *libc::__errno_location() = err;
+            errno::set(err);
         }
         if pid == 0 {
-            // Only this thread lives on in the child.
+            // Only this thread lives on in the child (the forget calls'
+            // contract): forget the others' queues, waits and offload
+            // workers, and free the locks whose holders did not survive.
             sched::forget_parent_threads();
+            crate::lot::forget_all();
+            crate::offload::forget_all();
+            crate::sync::named_sem::forget_lock_holder();
             crate::runtime::LIVE.store(1, core::sync::atomic::Ordering::Relaxed);
         }
         pid

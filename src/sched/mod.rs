@@ -334,7 +334,7 @@ pub(crate) fn snapshot_ticks(out: &mut Vec<u64>) {
 }
 
 /// In a fork child: only the calling user thread survived, on its carrier.
-/// Every queue, deadline and wait list of the parent's other threads goes;
+/// Every run queue, deadline and idle-carrier record of the parent goes;
 /// the other carriers' kernel threads are gone, so this carrier runs
 /// everything from now on.
 ///
@@ -350,8 +350,5 @@ pub unsafe fn forget_parent_threads() {
         global::forget_all();
         timer::forget_all();
         idle::forget_all();
-        crate::lot::forget_all();
-        crate::offload::forget_all();
-        crate::sync::named_sem::forget_lock_holder();
     }
 }
