@@ -5,9 +5,7 @@ use core::ffi::c_int;
 
 #[no_mangle]
 pub extern "C" fn sched_yield() -> c_int {
-    if !crate::sched::yield_now() {
-        crate::sys::raw::sched_yield();
-    }
+    crate::sched::yield_now();
     0
 }
 

@@ -294,15 +294,17 @@ pub unsafe fn switch_away(c: &Carrier, cur: *mut UThread, what: usize) {
     }
 }
 
-/// `sched_yield` for a user thread: lets the next runnable thread here run.
-/// Returns false if the caller is not a user thread on a carrier.
-pub fn yield_now() -> bool {
-    let Some((c, cur)) = current_user() else { return false };
+/// `sched_yield`: a user thread lets the next runnable thread on its
+/// carrier run; any other thread yields its kernel thread to the kernel.
+pub fn yield_now() {
+    let Some((c, cur)) = current_user() else {
+        crate::sys::raw::sched_yield();
+        return;
+    };
     if let Some(next) = find_next(c) {
         // SAFETY: `cur` runs on `c`; `next` was just taken from a queue.
         unsafe { switch_thread(c, cur, next, H_YIELD) };
     }
-    true
 }
 
 /// The idle loop of carrier `c`, on the carrier's own stack: run what there

@@ -40,21 +40,13 @@ fn lock_slow(word: &AtomicI32) {
                 spins += 1;
                 core::hint::spin_loop();
             } else {
-                yield_cpu();
+                crate::sched::yield_now();
                 spins = 0;
             }
         }
         if try_acquire(word) {
             return;
         }
-    }
-}
-
-/// Lets another thread run: the next user thread on this carrier, or
-/// another kernel thread when the caller is not a user thread.
-pub fn yield_cpu() {
-    if !crate::sched::yield_now() {
-        crate::sys::raw::sched_yield();
     }
 }
 
