@@ -2,7 +2,8 @@
 //!
 //! Fields: `seq`@0 — the futex word waiters sleep on, bumped by every
 //! signal and broadcast that finds waiters; `waiters`@4 — threads between
-//! "about to release the mutex" and "taken off the queue"; `mutex`@8 —
+//! "about to release the mutex" and "taken off the queue" (bit 31: a
+//! `destroy` sleeps on the word until that count drains); `mutex`@8 —
 //! the mutex the (private) waiters use, for wait morphing; `flags`@36 —
 //! glibc's bits: 1 process-shared, 2 CLOCK_MONOTONIC. The rest is unused.
 //!
@@ -40,11 +41,10 @@ use core::sync::atomic::{AtomicPtr, AtomicU32, Ordering};
 use super::futex::{self, Scope};
 use super::mutex::{Mutex, HELD, KIND_PSHARED, KIND_ROBUST, WAITERS};
 use crate::lot::{self, WaitResult};
-use crate::sys::time;
 
-/// How often `destroy` yields, then how long it naps, between re-checks.
-const DESTROY_YIELDS: u32 = 64;
-const DESTROY_NAP_NS: u64 = 1_000_000;
+/// Set in `waiters` by `destroy`, which waits for the count under it to
+/// drain (the last waiter counted out wakes it).
+const DESTROYING: u32 = 1 << 31;
 
 pub const FLAG_PSHARED: u32 = 1;
 pub const FLAG_MONOTONIC: u32 = 2;
@@ -101,7 +101,7 @@ impl Cond {
         let depth = match m.unlock_for_wait(kind) {
             Ok(d) => d,
             Err(e) => {
-                self.waiters.fetch_sub(1, Ordering::SeqCst);
+                self.count_out(1, scope);
                 return e;
             }
         };
@@ -117,7 +117,7 @@ impl Cond {
             _ => futex::wait(&self.seq, seq, deadline, scope),
         };
         if scope == Scope::Shared || r != 0 {
-            self.waiters.fetch_sub(1, Ordering::SeqCst);
+            self.count_out(1, scope);
         }
         let lr = m.relock_after_wait(kind, depth);
         if lr != 0 {
@@ -130,26 +130,27 @@ impl Cond {
         }
     }
 
-    /// pthread_cond_destroy: returns once no waiter is left between entering
-    /// a wait and being done with the cond, so the memory may be reused at
-    /// once (a waiter that released the mutex but had not slept yet when
-    /// the last broadcast came is still counted in `waiters` and still
-    /// reads `seq`). Those leave within moments; a cond destroyed with
-    /// waiters still blocked (undefined) keeps this waiting, as glibc's.
+    /// Takes `n` waiters out of `waiters` — their last touch of the cond
+    /// — and wakes a `destroy` waiting for the count to drain.
+    fn count_out(&self, n: u32, scope: Scope) {
+        let waiters: *const AtomicU32 = &self.waiters;
+        if self.waiters.fetch_sub(n, Ordering::SeqCst) == DESTROYING + n {
+            // Only the address is used: the cond may be gone already.
+            futex::wake(waiters, usize::MAX, scope);
+        }
+    }
+
+    /// pthread_cond_destroy: returns once every counted waiter is out, so
+    /// the memory may be reused at once (a waiter that released the mutex
+    /// but had not slept yet when the last broadcast came still reads
+    /// `seq`). A cond destroyed with waiters still blocked (undefined)
+    /// keeps it waiting, as glibc's.
     pub fn destroy(&self) {
-        let mut rounds = 0u32;
-        loop {
-            let w = self.waiters.load(Ordering::SeqCst);
-            if w == 0 {
-                return;
-            }
-            rounds += 1;
-            if rounds < DESTROY_YIELDS {
-                super::spin::yield_cpu();
-            } else {
-                // Nobody wakes this word: a timed nap between re-checks.
-                futex::wait(&self.waiters, w, Some(time::now() + DESTROY_NAP_NS), self.scope());
-            }
+        let scope = self.scope();
+        let mut w = self.waiters.fetch_or(DESTROYING, Ordering::SeqCst) | DESTROYING;
+        while w != DESTROYING {
+            futex::wait(&self.waiters, w, None, scope);
+            w = self.waiters.load(Ordering::SeqCst);
         }
     }
 
@@ -171,7 +172,7 @@ impl Cond {
             taken += lot::wake(self.timed_key(), n, lot::ALL_BITS);
         }
         if taken > 0 {
-            self.waiters.fetch_sub(taken as u32, Ordering::SeqCst);
+            self.count_out(taken as u32, scope);
         }
     }
 
