@@ -16,7 +16,7 @@ use core::ffi::{c_int, c_void};
 
 use super::{key, thread};
 use crate::key::Destructor;
-use crate::lot;
+use crate::park;
 use crate::sched;
 use crate::sys::real::StartRoutine;
 use crate::sys::time;
@@ -107,10 +107,10 @@ pub extern "C" fn thrd_sleep(req: *const libc::timespec, rem: *mut libc::timespe
     }
     let rel = (ts.tv_sec as u64).saturating_mul(time::NS_PER_SEC).saturating_add(ts.tv_nsec as u64);
     let deadline = time::now().saturating_add(rel);
-    // A key no one else knows: only the deadline ends the wait.
-    let key = 0u8;
+    // Nobody unparks it: only the deadline (or a stale permit) ends a park.
     while time::now() < deadline {
-        lot::wait(&key as *const u8 as usize, lot::ALL_BITS, || true, Some(deadline));
+        let (c, t) = sched::current_user().expect("user thread left its carrier");
+        park::park_user(c, t, Some(deadline));
     }
     0
 }
