@@ -95,31 +95,20 @@ impl Queue {
         count
     }
 
-    /// Unlinks up to `max` waiters of `key` whose bits meet `bits` onto the
-    /// wake list `list`.
-    fn take(&mut self, key: usize, bits: u32, max: usize, list: &mut WakeList) -> usize {
+    /// Moves up to `max` waiters of `key` whose bits meet `bits`, oldest
+    /// first, to the end of `out` (a private list: to wake, or to requeue).
+    fn take(&mut self, key: usize, bits: u32, max: usize, out: &mut Queue) -> usize {
         self.unlink_where(
             // SAFETY: queued nodes are alive while queued; we hold the lock.
             |n| unsafe { (*n).key.load(Ordering::Relaxed) == key && (*n).bits & bits != 0 },
             max,
-            |n| list.add(n),
+            |n| out.push(n),
         )
     }
-}
 
-/// Nodes unlinked under a lock, woken once it is dropped.
-struct WakeList(*mut Node);
-
-impl WakeList {
-    fn add(&mut self, n: *mut Node) {
-        // SAFETY: unlinked: the node is ours until its waiter is woken.
-        unsafe { (*n).next = self.0 };
-        self.0 = n;
-    }
-
-    /// Wakes every node. Call with no bucket lock held.
+    /// Wakes every node of a private list. Call with no bucket lock held.
     fn wake_all(self) {
-        let mut n = self.0;
+        let mut n = self.head;
         while !n.is_null() {
             // SAFETY: unlinked nodes stay alive until their waiter is woken;
             // read what we need first.
@@ -210,7 +199,7 @@ pub fn wait(key: usize, bits: u32, still_wait: impl FnOnce() -> bool, deadline: 
 /// Wakes the oldest `n` waiters on `key` whose bits meet `bits`. Returns
 /// how many.
 pub fn wake(key: usize, n: usize, bits: u32) -> usize {
-    let mut list = WakeList(core::ptr::null_mut());
+    let mut list = EMPTY;
     let count = bucket(key).with(|q| q.take(key, bits, n, &mut list));
     list.wake_all();
     count
@@ -220,30 +209,21 @@ pub fn wake(key: usize, n: usize, bits: u32) -> usize {
 /// waiters on `from` and moves up to `nmove` more to wait on `to`. Returns
 /// woken + moved, or `None` when `check()` failed.
 pub fn requeue(from: usize, to: usize, nwake: usize, nmove: usize, check: impl FnOnce() -> bool) -> Option<usize> {
-    let mut list = WakeList(core::ptr::null_mut());
+    let mut list = EMPTY;
     let count = with_two(from, to, |qf, qt| {
         if !check() {
             return None;
         }
         let woken = qf.take(from, ALL_BITS, nwake, &mut list);
-        let mut moving = WakeList(core::ptr::null_mut());
-        // SAFETY: queued nodes are alive while queued; we hold the lock.
-        let moved = qf.unlink_where(|n| unsafe { (*n).key.load(Ordering::Relaxed) } == from, nmove, |n| moving.add(n));
-        // `moving` is newest-first: reverse it so FIFO order survives.
-        let mut order = WakeList(core::ptr::null_mut());
-        while !moving.0.is_null() {
-            let n = moving.0;
-            // SAFETY: unlinked nodes stay alive (their waiters are parked).
-            moving.0 = unsafe { (*n).next };
-            order.add(n);
-        }
+        let mut moving = EMPTY;
+        let moved = qf.take(from, ALL_BITS, nmove, &mut moving);
         let target = match qt {
             Some(q) => q,
             None => qf,
         };
-        let mut n = order.0;
+        let mut n = moving.head;
         while !n.is_null() {
-            // SAFETY: as above: unlinked nodes stay alive.
+            // SAFETY: unlinked nodes stay alive (their waiters are parked).
             let next = unsafe { (*n).next };
             // SAFETY: as above; the key changes with both buckets' locks held.
             unsafe { (*n).key.store(to, Ordering::Release) };
@@ -260,7 +240,7 @@ pub fn requeue(from: usize, to: usize, nwake: usize, nmove: usize, check: impl F
 /// and comparison), wakes up to `n1` waiters on `k1` and, if `op()` said
 /// so, up to `n2` on `k2`. Returns how many were woken.
 pub fn wake_op(k1: usize, n1: usize, k2: usize, n2: usize, op: impl FnOnce() -> bool) -> usize {
-    let mut list = WakeList(core::ptr::null_mut());
+    let mut list = EMPTY;
     let count = with_two(k1, k2, |q1, q2| {
         let second = op();
         let mut count = q1.take(k1, ALL_BITS, n1, &mut list);
