@@ -15,16 +15,60 @@ use crate::sys::lock::Locked;
 use crate::sys::real::real;
 use crate::thread::{self, Kind, UThread};
 
+/// Both lists are linked through the descriptors themselves (no allocation:
+/// an allocator's own initialisation may call in from such a thread): live
+/// foreign threads through `next` (the run-queue link, which a kernel thread
+/// never uses), released descriptors through `free_next`.
 struct Registry {
-    live: Vec<(usize, *mut UThread)>,
-    free: Vec<*mut UThread>,
+    live: *mut UThread,
+    free: *mut UThread,
 }
 
-// SAFETY: the pointers are slab descriptors, only used under the lock or by
-// their own thread.
+// SAFETY: the pointers are slab descriptors, only followed under the lock.
 unsafe impl Send for Registry {}
 
-static REGISTRY: Locked<Registry> = Locked::new(Registry { live: Vec::new(), free: Vec::new() });
+static REGISTRY: Locked<Registry> = Locked::new(Registry { live: core::ptr::null_mut(), free: core::ptr::null_mut() });
+
+impl Registry {
+    fn find(&self, tp: usize) -> Option<*mut UThread> {
+        let mut t = self.live;
+        while !t.is_null() {
+            // SAFETY: live descriptors are valid slab objects.
+            unsafe {
+                if (*t).ctx.tp == tp {
+                    return Some(t);
+                }
+                t = (*t).next;
+            }
+        }
+        None
+    }
+
+    fn pop_free(&mut self) -> Option<*mut UThread> {
+        let t = self.free;
+        if t.is_null() {
+            return None;
+        }
+        // SAFETY: a released descriptor, ours under the lock.
+        self.free = unsafe { (*t).free_next };
+        Some(t)
+    }
+
+    fn unlink(&mut self, t: *mut UThread) {
+        let mut at: *mut *mut UThread = &mut self.live;
+        // SAFETY: walking the live list under the lock.
+        unsafe {
+            while !(*at).is_null() {
+                if *at == t {
+                    *at = (*t).next;
+                    (*t).next = core::ptr::null_mut();
+                    return;
+                }
+                at = &mut (**at).next;
+            }
+        }
+    }
+}
 
 extern "C" {
     /// This library's DSO handle (from crtbeginS.o): ties the exit hook to us.
@@ -33,11 +77,11 @@ extern "C" {
 
 /// The descriptor of the foreign thread whose TCB is `tp`, made if new.
 pub fn lookup(tp: usize) -> *mut UThread {
-    if let Some(t) = REGISTRY.with(|r| r.live.iter().find(|e| e.0 == tp).map(|e| e.1)) {
+    if let Some(t) = REGISTRY.with(|r| r.find(tp)) {
         return t;
     }
     let t = REGISTRY
-        .with(|r| r.free.pop())
+        .with(|r| r.pop_free())
         .or_else(|| thread::SLAB.alloc())
         .unwrap_or_else(|| die(&["out of memory describing a foreign thread"]));
     // SAFETY: an unused descriptor; we initialise it for this thread.
@@ -47,7 +91,11 @@ pub fn lookup(tp: usize) -> *mut UThread {
         (*t).join_state.store(thread::JOINABLE, core::sync::atomic::Ordering::Relaxed);
         (*t).name = thread::process_name();
     }
-    REGISTRY.with(|r| r.live.push((tp, t)));
+    REGISTRY.with(|r| {
+        // SAFETY: `t` is ours until listed.
+        unsafe { (*t).next = r.live };
+        r.live = t;
+    });
     // SAFETY: glibc runs `on_exit(t)` when this kernel thread exits.
     unsafe { (real().cxa_thread_atexit_impl)(on_exit, t as *mut c_void, core::ptr::addr_of!(__dso_handle) as *mut c_void) };
     t
@@ -59,12 +107,14 @@ extern "C" fn on_exit(t: *mut c_void) {
     unsafe { crate::key::run_destructors(&mut (*t).keys) };
     crate::sync::mutex_robust::release_all(t);
     REGISTRY.with(|r| {
-        r.live.retain(|e| e.1 != t);
+        r.unlink(t);
         // SAFETY: as above; nobody else uses a foreign descriptor's keys.
         unsafe {
             crate::key::release(&mut (*t).keys);
             (*t).join_state.store(thread::FREE, core::sync::atomic::Ordering::Release);
         }
-        r.free.push(t);
+        // SAFETY: unlisted, so ours under the lock.
+        unsafe { (*t).free_next = r.free };
+        r.free = t;
     });
 }

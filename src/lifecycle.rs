@@ -42,7 +42,10 @@ pub struct Spawn {
 
 /// Creates a thread running `start(arg)`. `Err(EAGAIN)` when memory runs out.
 pub fn create(spawn: &Spawn, start: StartRoutine, arg: *mut c_void) -> Result<*mut UThread, i32> {
-    runtime::start();
+    runtime::start()?;
+    if !sched::timer::reserve(LIVE.load(Ordering::Relaxed) + 1) {
+        return Err(libc::EAGAIN);
+    }
     let t = thread::take().ok_or(libc::EAGAIN)?;
     // SAFETY: `t` is ours alone until it is made runnable below.
     unsafe {

@@ -131,35 +131,58 @@ pub fn started() -> bool {
 }
 
 /// Starts the carriers (once) and adopts the main thread if it is the caller.
-pub fn start() {
+/// `Err(EAGAIN)` when not even one carrier could be made (memory or threads
+/// ran out, as glibc's `pthread_create` reports it); nothing has changed
+/// then, and a later call tries again. If only some carriers could be made,
+/// the runtime runs on those.
+pub fn start() -> Result<(), i32> {
     if started() {
-        return;
+        return Ok(());
     }
     let main = main_thread();
-    let on_main = START_LOCK.with(|_| {
+    let hibernate_stack = START_LOCK.with(|_| {
         if started() {
-            return false;
+            return Ok(None);
         }
-        let n = config().carriers;
-        let cs = sched::create_carriers(n);
+        // SAFETY: MAIN is a valid descriptor.
+        let on_main = arch::thread_pointer() == unsafe { (*main).ctx.tp };
+        // Everything that can fail comes before what cannot be undone.
+        let stack = if on_main { Some(map_hibernate_stack().ok_or(libc::EAGAIN)?) } else { None };
+        let unmap = |stack: Option<usize>| {
+            if let Some(s) = stack {
+                // SAFETY: our own mapping, not yet used.
+                unsafe { raw::munmap(s, HIBERNATE_STACK) };
+            }
+        };
+        let Some(cs) = sched::create_carriers(config().carriers) else {
+            unmap(stack);
+            return Err(libc::EAGAIN);
+        };
+        let mut running = 0;
         for c in cs {
             let mut t: libc::pthread_t = 0;
             // SAFETY: the real pthread_create with a start routine that takes
             // the (leaked, never freed) carrier as its argument.
             let r = unsafe { (real().pthread_create)(&mut t, core::ptr::null(), carrier_main, c as *const Carrier as *mut _) };
             if r != 0 {
-                die(&["cannot create carrier threads"]);
+                break;
             }
+            running += 1;
         }
+        if running == 0 {
+            unmap(stack);
+            return Err(libc::EAGAIN);
+        }
+        sched::keep_carriers(running);
         crate::overflow::install();
         sched::stats::init();
         STARTED.store(true, Ordering::Release);
-        // SAFETY: MAIN is a valid descriptor.
-        arch::thread_pointer() == unsafe { (*main).ctx.tp }
-    });
-    if on_main {
-        adopt_main(main);
+        Ok(stack)
+    })?;
+    if let Some(stack) = hibernate_stack {
+        adopt_main(main, stack);
     }
+    Ok(())
 }
 
 extern "C" fn carrier_main(arg: *mut libc::c_void) -> *mut libc::c_void {
@@ -175,19 +198,21 @@ extern "C" fn carrier_main(arg: *mut libc::c_void) -> *mut libc::c_void {
 const HIBERNATE_STACK: usize = 64 * 1024;
 static HIBERNATE_WORD: AtomicU32 = AtomicU32::new(0);
 
-/// Moves the running main thread onto the carriers (see module docs).
-fn adopt_main(main: *mut UThread) {
-    // SAFETY: a private anonymous mapping for the kernel thread's last days.
+/// A private stack for the main kernel thread's last days.
+fn map_hibernate_stack() -> Option<usize> {
+    // SAFETY: a fresh private anonymous mapping.
     let stack = unsafe {
         raw::mmap(0, HIBERNATE_STACK, libc::PROT_READ | libc::PROT_WRITE, libc::MAP_PRIVATE | libc::MAP_ANONYMOUS)
     };
-    if stack < 0 {
-        die(&["out of memory adopting the main thread"]);
-    }
+    (stack >= 0).then_some(stack as usize)
+}
+
+/// Moves the running main thread onto the carriers (see module docs).
+fn adopt_main(main: *mut UThread, stack: usize) {
     // SAFETY: the new context is fresh; main's registers are saved into its
     // descriptor, and it is queued only by `hibernate`, after the switch.
     unsafe {
-        let sp = new_context(stack as usize + HIBERNATE_STACK, hibernate, 0, arch::fp_control());
+        let sp = new_context(stack + HIBERNATE_STACK, hibernate, 0, arch::fp_control());
         let h = switch_to(&mut (*main).ctx.sp, sp, (*main).ctx.tp, main as usize);
         sched::finish(h);
     }

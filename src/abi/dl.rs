@@ -8,31 +8,39 @@ use crate::mem::tcb;
 use crate::sys::real::real;
 use crate::thread;
 
-fn after_load() {
-    let added = tcb::refresh_modules();
+/// The TLS repair after a load; false when memory ran out for it (the
+/// caller then undoes the load: a library whose TLS some threads lack
+/// must not be used).
+fn after_load() -> bool {
+    let Some(added) = tcb::refresh_modules() else { return false };
     if !added.is_empty() {
         thread::for_each_owned_tcb(|tp| tcb::init_added(tp, &added));
     }
+    true
+}
+
+/// `h` from glibc, repaired, or undone (null) when the repair could not be made.
+fn finish_load(h: *mut c_void) -> *mut c_void {
+    if h.is_null() || after_load() {
+        return h;
+    }
+    // SAFETY: the handle glibc just returned, not yet seen by the program.
+    unsafe { (real().dlclose)(h) };
+    core::ptr::null_mut()
 }
 
 #[no_mangle]
 pub extern "C" fn dlopen(file: *const c_char, mode: c_int) -> *mut c_void {
     // SAFETY: glibc's dlopen with the program's arguments.
     let h = unsafe { (real().dlopen)(file, mode) };
-    if !h.is_null() {
-        after_load();
-    }
-    h
+    finish_load(h)
 }
 
 #[no_mangle]
 pub extern "C" fn dlmopen(ns: libc::Lmid_t, file: *const c_char, mode: c_int) -> *mut c_void {
     // SAFETY: glibc's dlmopen with the program's arguments.
     let h = unsafe { (real().dlmopen)(ns, file, mode) };
-    if !h.is_null() {
-        after_load();
-    }
-    h
+    finish_load(h)
 }
 
 #[no_mangle]

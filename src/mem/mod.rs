@@ -5,9 +5,12 @@
 //!   one by one; user-supplied stacks borrowed.
 //! * [`tcb`] — glibc-compatible thread control blocks (static TLS +
 //!   `struct pthread`) built through ld.so and recycled without leaking.
+//! * [`heap`] — the runtime's own allocator (Rust's global allocator here):
+//!   anonymous mappings, never the program's `malloc`.
 //! * [`slab`] — type-stable memory for thread descriptors: never returned to
 //!   the system, so a stale pointer always reads a descriptor.
 
+pub mod heap;
 pub mod slab;
 pub mod stack;
 pub mod tcb;

@@ -166,7 +166,12 @@ pub fn release(s: &Stack) {
             if CACHE.with(|c| c.len()) >= WARM {
                 discard(s);
             }
-            CACHE.with(|c| c.push(s.base));
+            // Out of memory for the cache's own growth: the slot's pages go
+            // back and its address range stays unused (a rare, small leak of
+            // address space, not of memory).
+            if !CACHE.with(|c| c.try_reserve(1).is_ok() && { c.push(s.base); true }) {
+                discard(s);
+            }
         }
         StackKind::Mapped => {
             // SAFETY: the thread that used it is gone and nothing refers to it.

@@ -110,7 +110,9 @@ pub fn init() {
         l.lm_modid_off = thread_db_offset(c"_thread_db_link_map_l_tls_modid");
         l.lm_offset_off = thread_db_offset(c"_thread_db_link_map_l_tls_offset");
     }
-    refresh_modules();
+    if refresh_modules().is_none() {
+        die(&["out of memory at start-up"]);
+    }
 }
 
 fn thread_db_offset(name: &core::ffi::CStr) -> usize {
@@ -234,6 +236,8 @@ fn init_static_modules(tp: usize, mods: &[TlsModule]) {
 
 struct PhdrScan {
     mods: Vec<TlsModule>,
+    /// Memory ran out while listing.
+    failed: bool,
 }
 
 unsafe extern "C" fn scan_one(info: *mut libc::dl_phdr_info, _size: usize, data: *mut c_void) -> c_int {
@@ -247,6 +251,10 @@ unsafe extern "C" fn scan_one(info: *mut libc::dl_phdr_info, _size: usize, data:
         for i in 0..info.dlpi_phnum as usize {
             let ph = &*info.dlpi_phdr.add(i);
             if ph.p_type == libc::PT_TLS {
+                if scan.mods.try_reserve(1).is_err() {
+                    scan.failed = true;
+                    return 1;
+                }
                 scan.mods.push(TlsModule {
                     modid: info.dlpi_tls_modid,
                     offset: 0,
@@ -299,14 +307,19 @@ fn static_offset_of(modid: usize) -> Option<usize> {
 }
 
 /// Re-reads ld.so's modules. Returns the modules that gained static TLS
-/// since the previous list (to be initialised in existing TCBs).
-pub fn refresh_modules() -> Vec<TlsModule> {
+/// since the previous list (to be initialised in existing TCBs), or `None`
+/// when memory ran out (the previous list is kept).
+pub fn refresh_modules() -> Option<Vec<TlsModule>> {
     REFRESH.with(|_| {
-        let mut scan = PhdrScan { mods: Vec::new() };
+        let mut scan = PhdrScan { mods: Vec::new(), failed: false };
         // SAFETY: scan_one matches dl_iterate_phdr's callback contract.
         unsafe { libc::dl_iterate_phdr(Some(scan_one), &mut scan as *mut PhdrScan as *mut c_void) };
+        if scan.failed {
+            return None;
+        }
         let errno_off = -layout().errno_off;
         let mut mods = Vec::new();
+        mods.try_reserve_exact(scan.mods.len()).ok()?;
         for mut m in scan.mods {
             let Some(off) = static_offset_of(m.modid) else { continue };
             m.offset = off;
@@ -317,12 +330,21 @@ pub fn refresh_modules() -> Vec<TlsModule> {
             }
         }
         let old = modules();
-        let added: Vec<TlsModule> = mods.iter().filter(|m| !old.contains(m)).copied().collect();
+        let mut added = Vec::new();
+        added.try_reserve_exact(mods.len()).ok()?;
+        added.extend(mods.iter().filter(|m| !old.contains(m)).copied());
         if old.len() != mods.len() || !added.is_empty() {
-            let list = Box::into_raw(Box::new(ModuleList { mods }));
+            let layout = core::alloc::Layout::new::<ModuleList>();
+            // SAFETY: a non-zero-sized layout; a null result is checked.
+            let list = unsafe { std::alloc::alloc(layout) } as *mut ModuleList;
+            if list.is_null() {
+                return None;
+            }
+            // SAFETY: fresh memory for one ModuleList; leaked on purpose (see `modules`).
+            unsafe { list.write(ModuleList { mods }) };
             MODULES.store(list, Ordering::Release);
         }
-        added
+        Some(added)
     })
 }
 

@@ -27,7 +27,7 @@
 
 use core::sync::atomic::{fence, AtomicBool, AtomicUsize, Ordering};
 
-use super::{carriers, find_next, global, snapshot_ticks, steal_stuck, timer, Carrier};
+use super::{carriers, find_next, global, snapshot_ticks, steal_stuck, timer, Carrier, MAX_CARRIERS};
 use crate::sys::lock::Locked;
 use crate::sys::raw;
 use crate::thread::UThread;
@@ -46,7 +46,8 @@ static SLEEPING: AtomicUsize = AtomicUsize::new(0);
 static WAKING: AtomicBool = AtomicBool::new(false);
 /// Carriers sleeping on a timeout to watch another carrier's `runnext`.
 static WATCHING: AtomicUsize = AtomicUsize::new(0);
-/// Ids of sleeping carriers.
+/// Ids of sleeping carriers; room for every carrier is reserved when the
+/// carriers are made ([`reserve_sleepers`]), so listing one never allocates.
 static SLEEPERS: Locked<Vec<usize>> = Locked::new(Vec::new());
 
 /// Called after making a thread this carrier's `runnext` (and nothing
@@ -100,7 +101,7 @@ fn work_visible() -> bool {
 
 /// Blocks the idle carrier `c` until it has a thread to run.
 pub fn find_work(c: &'static Carrier) -> *mut UThread {
-    let mut seen = Vec::with_capacity(carriers().len());
+    let mut seen = [0u64; MAX_CARRIERS];
     loop {
         if let Some(t) = find_next(c) {
             return t;
@@ -109,9 +110,9 @@ pub fn find_work(c: &'static Carrier) -> *mut UThread {
         // that carrier runs it soon, or is stuck; watch it (asleep, so as
         // not to slow it down) and take the thread if it stays stuck.
         if runnext_pending_elsewhere(c) {
-            snapshot_ticks(&mut seen);
+            let n = snapshot_ticks(&mut seen);
             sleep(c, Some(WATCH_NS));
-            if let Some(t) = find_next(c).or_else(|| steal_stuck(c, &seen)) {
+            if let Some(t) = find_next(c).or_else(|| steal_stuck(c, &seen[..n])) {
                 return t;
             }
             continue;
@@ -143,6 +144,11 @@ pub fn find_work(c: &'static Carrier) -> *mut UThread {
 
 fn runnext_pending_elsewhere(c: &Carrier) -> bool {
     carriers().iter().any(|v| v.id != c.id && !v.runnext.load(Ordering::Relaxed).is_null())
+}
+
+/// Reserves room in `SLEEPERS` for `n` carriers; false when out of memory.
+pub(crate) fn reserve_sleepers(n: usize) -> bool {
+    SLEEPERS.with(|s| s.try_reserve_exact(n.saturating_sub(s.len())).is_ok())
 }
 
 /// Sleeps until woken, the earliest timer deadline, or `watch` ns (a
@@ -193,7 +199,8 @@ fn sleep(c: &Carrier, watch: Option<u64>) {
 /// Only one thread may exist in the process.
 pub unsafe fn forget_all() {
     // SAFETY: forwarded.
-    unsafe { SLEEPERS.reset_to(Vec::new()) };
+    unsafe { SLEEPERS.forget_holder() };
+    SLEEPERS.with(|s| s.clear());
     SLEEPING.store(0, Ordering::Relaxed);
     SPINNING.store(0, Ordering::Relaxed);
     WATCHING.store(0, Ordering::Relaxed);

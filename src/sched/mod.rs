@@ -94,9 +94,18 @@ pub fn carriers() -> &'static [Carrier] {
     unsafe { core::slice::from_raw_parts(p, NCARRIERS.load(Ordering::Acquire)) }
 }
 
-/// Allocates `n` carriers (not yet running).
-pub fn create_carriers(n: usize) -> &'static [Carrier] {
-    let v: Vec<Carrier> = (0..n)
+/// Most carriers a process may have.
+pub const MAX_CARRIERS: usize = 1024;
+
+/// Allocates `n` carriers (not yet running), at most [`MAX_CARRIERS`];
+/// `None` when memory runs out.
+pub fn create_carriers(n: usize) -> Option<&'static [Carrier]> {
+    let n = n.min(MAX_CARRIERS);
+    let mut v: Vec<Carrier> = Vec::new();
+    if v.try_reserve_exact(n).is_err() || !idle::reserve_sleepers(n) {
+        return None;
+    }
+    v.extend((0..n)
         .map(|id| Carrier {
             idle: UnsafeCell::new(Context { sp: 0, tp: 0 }),
             current: AtomicPtr::new(core::ptr::null_mut()),
@@ -109,12 +118,19 @@ pub fn create_carriers(n: usize) -> &'static [Carrier] {
             runnext_streak: Cell::new(0),
             sleep_word: AtomicU32::new(0),
             id,
-        })
-        .collect();
+        }));
+    // The capacity is exactly `n`: the boxed slice reuses the allocation.
     let p = Box::leak(v.into_boxed_slice()).as_mut_ptr();
     NCARRIERS.store(n, Ordering::Release);
     CARRIERS.store(p, Ordering::Release);
-    carriers()
+    Some(carriers())
+}
+
+/// After only the first `n` carriers could be started: the others are never
+/// run nor looked at again. (Their slots stay allocated; a carrier that read
+/// the longer length meanwhile finds empty queues there.)
+pub fn keep_carriers(n: usize) {
+    NCARRIERS.store(n, Ordering::Release);
 }
 
 /// The carrier the caller is running on *as its owner* (a user thread or
@@ -330,9 +346,13 @@ fn bump_ticks(c: &Carrier) {
     c.ticks.store(c.ticks.load(Ordering::Relaxed).wrapping_add(1), Ordering::Relaxed);
 }
 
-pub(crate) fn snapshot_ticks(out: &mut Vec<u64>) {
-    out.clear();
-    out.extend(carriers().iter().map(|v| v.ticks.load(Ordering::Acquire)));
+/// Copies every carrier's tick count into `out`; returns how many.
+pub(crate) fn snapshot_ticks(out: &mut [u64; MAX_CARRIERS]) -> usize {
+    let cs = carriers();
+    for (slot, v) in out.iter_mut().zip(cs) {
+        *slot = v.ticks.load(Ordering::Acquire);
+    }
+    cs.len()
 }
 
 /// In a fork child: only the calling user thread survived, on its carrier.

@@ -9,6 +9,11 @@
 //! when stale entries outnumber live parks two to one and `add` sweeps them
 //! (so a thread that keeps waking early cannot grow the heap without bound).
 //!
+//! Filing never allocates: the heap holds at most `max(64, 2 * active) + 1`
+//! entries (the sweep's rule) and only user threads park with deadlines,
+//! one at a time each, so [`reserve`] — called by thread creation, which
+//! reports EAGAIN when it fails — keeps room for every thread there is.
+//!
 //! `EARLIEST` mirrors the smallest deadline so that carriers can skip the
 //! lock (and the clock read) when nothing is due; idle carriers sleep until it.
 
@@ -46,8 +51,25 @@ mod alloc_heap {
             }
             self.items.swap(0, n - 1);
             let top = self.items.pop();
+            self.sift_down(0);
+            top
+        }
+
+        pub fn peek(&self) -> Option<u64> {
+            self.items.first().map(|e| e.0)
+        }
+
+        /// Keeps only the entries `keep` accepts, restoring heap order in
+        /// place (no allocation).
+        pub fn retain(&mut self, keep: impl Fn(&(u64, usize, u64)) -> bool) {
+            self.items.retain(keep);
+            for i in (0..self.items.len() / 2).rev() {
+                self.sift_down(i);
+            }
+        }
+
+        fn sift_down(&mut self, mut i: usize) {
             let n = self.items.len();
-            let mut i = 0;
             loop {
                 let (l, r) = (2 * i + 1, 2 * i + 2);
                 let mut m = i;
@@ -63,24 +85,13 @@ mod alloc_heap {
                 self.items.swap(i, m);
                 i = m;
             }
-            top
-        }
-
-        pub fn peek(&self) -> Option<u64> {
-            self.items.first().map(|e| e.0)
-        }
-
-        /// Keeps only the entries `keep` accepts, restoring heap order.
-        pub fn retain(&mut self, keep: impl Fn(&(u64, usize, u64)) -> bool) {
-            let old = core::mem::take(&mut self.items);
-            for e in old.into_iter().filter(|e| keep(e)) {
-                self.push(e);
-            }
         }
     }
 }
 
 static HEAP: Locked<Heap> = Locked::new(Heap { items: Vec::new() });
+/// The heap's capacity, mirrored so that `reserve` can skip the lock.
+static CAPACITY: AtomicUsize = AtomicUsize::new(0);
 static EARLIEST: AtomicU64 = AtomicU64::new(u64::MAX);
 /// Parks with a deadline in progress (`add` .. `done`).
 static ACTIVE: AtomicUsize = AtomicUsize::new(0);
@@ -109,6 +120,20 @@ pub fn add(deadline: u64, t: *mut UThread, ticket: u64) {
     }
 }
 
+/// Makes room for the deadlines of `threads` threads; false when memory
+/// runs out.
+pub fn reserve(threads: usize) -> bool {
+    let need = 2 * threads + 66;
+    if need <= CAPACITY.load(Ordering::Relaxed) {
+        return true;
+    }
+    HEAP.with(|h| {
+        let ok = h.items.try_reserve(need.saturating_sub(h.items.len())).is_ok();
+        CAPACITY.store(h.items.capacity(), Ordering::Relaxed);
+        ok
+    })
+}
+
 /// The park filed with `add` has ended (its ticket was bumped).
 pub fn done() {
     ACTIVE.fetch_sub(1, Ordering::Relaxed);
@@ -120,7 +145,8 @@ pub fn done() {
 /// Only one thread may exist in the process.
 pub unsafe fn forget_all() {
     // SAFETY: forwarded.
-    unsafe { HEAP.reset_to(Heap { items: Vec::new() }) };
+    unsafe { HEAP.forget_holder() };
+    HEAP.with(|h| h.items.clear());
     EARLIEST.store(u64::MAX, Ordering::Relaxed);
     ACTIVE.store(0, Ordering::Relaxed);
 }
