@@ -39,6 +39,7 @@ pub extern "C" fn fork() -> libc::pid_t {
             // Only this thread lives on in the child (the forget calls'
             // contract): forget the others' queues, waits and offload
             // workers, and free the locks whose holders did not survive.
+            crate::mem::heap::forget_lock_holders();
             sched::forget_parent_threads();
             crate::lot::forget_all();
             crate::offload::forget_all();
