@@ -12,6 +12,7 @@
 #include "common.h"
 #include <dirent.h>
 #include <grp.h>
+#include <semaphore.h>
 
 #define NT 8
 #define MAXG 16
@@ -168,6 +169,42 @@ static void release_threads(pthread_t *ts, int n)
         CHECK_OK(pthread_join(ts[i], NULL));
 }
 
+/* A thread asleep in a process-shared semaphore: under mnthread a kernel
+ * thread of its own (an offload worker) sleeps in the kernel for it. */
+static sem_t *psem;
+static void *shared_waiter(void *arg)
+{
+    (void)arg;
+    errno = 0;
+    int r = sem_wait(psem);
+    return (void *)(intptr_t)(r == 0 ? 0 : errno);
+}
+
+static pthread_t start_shared_waiter(void)
+{
+    pthread_t sw;
+    psem = shared_alloc(sizeof *psem);
+    CHECK_SYS(sem_init(psem, 1, 0));
+    CHECK_OK(pthread_create(&sw, NULL, shared_waiter, NULL));
+    /* Asleep once registered: glibc 2.36's sem_t counts waiters in the high
+     * half of its first 64-bit word (mnthread's has the same layout). */
+    long long until = now_ns() + 5000000000LL;
+    while (__atomic_load_n((uint64_t *)psem, __ATOMIC_ACQUIRE) >> 32 == 0) {
+        CHECK_MSG(now_ns() < until, "the shared-semaphore waiter never waited");
+        sched_yield();
+    }
+    return sw;
+}
+
+/* Its sleep went on through the changes: sem_wait returns 0 after a post. */
+static void finish_shared_waiter(pthread_t sw)
+{
+    void *r;
+    CHECK_SYS(sem_post(psem));
+    CHECK_OK(pthread_join(sw, &r));
+    CHECK_MSG(r == NULL, "sem_wait across the changes: errno %s", test_errname_((int)(intptr_t)r));
+}
+
 static void *checker(void *arg)
 {
     (void)arg;
@@ -247,7 +284,8 @@ static void fork_child_changes(int root)
 {
     pid_t pid = fork_checked();
     if (pid == 0) {
-        pthread_t ts[4];
+        /* Alone at first; then a kernel thread sleeps for the shared waiter. */
+        pthread_t ts[4], sw;
         min_tasks = 1;
         if (root) {
             gid_t g[1] = {101};
@@ -257,16 +295,21 @@ static void fork_child_changes(int root)
             set_ids(want.uid[0], want.uid[1], want.uid[2], 102, 102, 102);
             STEP(setgid(102));
             park_threads(ts, 4);
+            sw = start_shared_waiter();
+            min_tasks = 2;
             set_ids(103, 103, 103, 102, 102, 102);
             STEP(setuid(103));
         } else {
             STEP(setgid(getgid()));
             STEP_FAILS(setgroups(0, NULL), EPERM);
             park_threads(ts, 4);
+            sw = start_shared_waiter();
+            min_tasks = 2;
             STEP(setuid(getuid()));
         }
         check_new_threads();
         release_threads(ts, 4);
+        finish_shared_waiter(sw);
         _exit(0);
     }
     int st = 0;
@@ -305,6 +348,7 @@ static void sequence(void)
     }
     /* The glibc timer helper thread exists from here on. */
     check_foreign_thread();
+    pthread_t sw = start_shared_waiter();
     park_threads(ts, NT);
     int tasks = check_all_tasks();
     printf("%d kernel threads, %s\n", tasks,
@@ -369,6 +413,7 @@ static void sequence(void)
     check_new_threads();
     check_foreign_thread();
     release_threads(ts, NT);
+    finish_shared_waiter(sw);
     check_new_threads();
 }
 
