@@ -3,8 +3,9 @@
 // of the calling thread alone fails), also when called from a thread glibc
 // created itself and in a fork child of a threaded process; threads created
 // afterwards (by mnthread or by glibc) have the new ids; EPERM and EINVAL
-// change nothing.  The whole sequence runs twice in a re-executed child:
-// with MNTHREAD_CARRIERS=1 and with the default carriers, each bounded by a
+// change nothing; initgroups too (glibc's calls setgroups internally).  The
+// whole sequence runs twice in a re-executed child: with
+// MNTHREAD_CARRIERS=1 and with the default carriers, each bounded by a
 // timeout (a hang fails with a message).  As root it changes real ids;
 // otherwise it makes only the calls an unprivileged process may make.
 // TIMEOUT: 40
@@ -12,6 +13,7 @@
 #include "common.h"
 #include <dirent.h>
 #include <grp.h>
+#include <pwd.h>
 #include <semaphore.h>
 
 #define NT 8
@@ -134,6 +136,48 @@ static int own_ids_ok(void)
     return 1;
 }
 
+/* ---- calls ---- */
+#define STEP(call)                                                         \
+    do {                                                                   \
+        step = #call;                                                      \
+        CHECK_SYS(call);                                                   \
+        check_all_tasks();                                                 \
+    } while (0)
+
+#define STEP_FAILS(call, err)                                              \
+    do {                                                                   \
+        step = #call;                                                      \
+        CHECK_FAILS(call, err);                                            \
+        check_all_tasks();                                                 \
+    } while (0)
+
+static int cmp_gid(const void *a, const void *b)
+{
+    unsigned x = *(const unsigned *)a, y = *(const unsigned *)b;
+    return x < y ? -1 : x > y;
+}
+
+/* initgroups(user of uid 0, 77): the groups getgrouplist gives, which the
+ * kernel keeps sorted. */
+static void step_initgroups(int root)
+{
+    struct passwd *pw = getpwuid(0);
+    CHECK(pw != NULL);
+    if (!root) {
+        STEP_FAILS(initgroups(pw->pw_name, getgid()), EPERM);
+        return;
+    }
+    gid_t gl[MAXG];
+    unsigned gu[MAXG];
+    int n = MAXG;
+    CHECK_MSG(getgrouplist(pw->pw_name, 77, gl, &n) >= 0, "%s has over %d groups", pw->pw_name, MAXG);
+    for (int i = 0; i < n; i++)
+        gu[i] = gl[i];
+    qsort(gu, n, sizeof *gu, cmp_gid);
+    set_groups(n, gu);
+    STEP(initgroups(pw->pw_name, 77));
+}
+
 /* ---- parked threads ---- */
 static pthread_mutex_t mu = PTHREAD_MUTEX_INITIALIZER;
 static pthread_cond_t cv = PTHREAD_COND_INITIALIZER;
@@ -238,21 +282,6 @@ static void check_foreign_thread(void)
     foreign_stop(&fr);
     CHECK_MSG(foreign_ok == 1, "after %s: a thread glibc created has other ids", step);
 }
-
-/* ---- calls ---- */
-#define STEP(call)                                                         \
-    do {                                                                   \
-        step = #call;                                                      \
-        CHECK_SYS(call);                                                   \
-        check_all_tasks();                                                 \
-    } while (0)
-
-#define STEP_FAILS(call, err)                                              \
-    do {                                                                   \
-        step = #call;                                                      \
-        CHECK_FAILS(call, err);                                            \
-        check_all_tasks();                                                 \
-    } while (0)
 
 /* setegid(41) made by a thread glibc created. */
 static int foreign_res = -2, foreign_err;
@@ -364,6 +393,7 @@ static void sequence(void)
         STEP(setreuid(getuid(), geteuid()));
         STEP(setregid(getgid(), getegid()));
         STEP_FAILS(setgroups(0, NULL), EPERM);
+        step_initgroups(0);
         STEP_FAILS(setuid(want.uid[0] + 1), EPERM);
         errors_change_nothing(0);
         fork_child_changes(0);
@@ -372,6 +402,7 @@ static void sequence(void)
         unsigned g3u[3] = {11, 12, 13};
         set_groups(3, g3u);
         STEP(setgroups(3, g3));
+        step_initgroups(1);
         set_ids(0, 0, 0, 21, 22, 23);
         STEP(setresgid(21, 22, 23));
         set_ids(0, 0, 0, 31, 32, 32);

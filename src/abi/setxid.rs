@@ -1,10 +1,12 @@
 //! `setuid`, `setgid`, `seteuid`, `setegid`, `setreuid`, `setregid`,
-//! `setresuid`, `setresgid` and `setgroups`: each changes the credentials of
-//! the whole process, every kernel thread of it (`sys::setxid`), with
-//! glibc's results and errno. (`setfsuid`/`setfsgid` are per thread by
-//! design and stay glibc's.)
+//! `setresuid`, `setresgid`, `setgroups` and `initgroups`: each changes the
+//! credentials of the whole process, every kernel thread of it
+//! (`sys::setxid`), with glibc's results and errno. (`setfsuid`/`setfsgid`
+//! are per thread by design and stay glibc's.) `initgroups` is here because
+//! glibc's calls its own setgroups internally, which would not reach
+//! mnthread's.
 
-use core::ffi::c_int;
+use core::ffi::{c_char, c_int, c_void};
 
 use crate::sys::errno;
 use crate::sys::setxid::{apply, Op};
@@ -77,4 +79,36 @@ pub extern "C" fn setresgid(rgid: libc::gid_t, egid: libc::gid_t, sgid: libc::gi
 #[no_mangle]
 pub extern "C" fn setgroups(size: libc::size_t, list: *const libc::gid_t) -> c_int {
     run("setgroups", libc::SYS_setgroups, [size, list as usize, 0])
+}
+
+/// The user's groups from the group database (glibc's `getgrouplist`, so
+/// the same sources and order, `group` first), at most `NGROUPS_MAX` of
+/// them as glibc takes, made the process's supplementary groups. ENOMEM if
+/// the list cannot be allocated; setgroups' errors otherwise.
+#[no_mangle]
+pub unsafe extern "C" fn initgroups(user: *const c_char, group: libc::gid_t) -> c_int {
+    // SAFETY: sysconf has no preconditions.
+    let limit = unsafe { libc::sysconf(libc::_SC_NGROUPS_MAX) }.max(1) as usize;
+    let mut cap: usize = 64;
+    loop {
+        // SAFETY: a plain allocation, freed below on every path.
+        let list = unsafe { libc::malloc(cap * core::mem::size_of::<libc::gid_t>()) } as *mut libc::gid_t;
+        if list.is_null() {
+            errno::set(libc::ENOMEM);
+            return -1;
+        }
+        let mut n = cap as c_int;
+        // SAFETY: `user` is the program's string; `list` holds `n` entries.
+        let r = unsafe { libc::getgrouplist(user, group, list, &mut n) };
+        if r >= 0 || cap >= limit {
+            let count = if r >= 0 { n as usize } else { cap };
+            let res = setgroups(count.min(limit), list);
+            // SAFETY: allocated above, no longer used.
+            unsafe { libc::free(list as *mut c_void) };
+            return res;
+        }
+        // SAFETY: as above.
+        unsafe { libc::free(list as *mut c_void) };
+        cap = (n.max(0) as usize).max(cap * 2).min(limit);
+    }
 }
