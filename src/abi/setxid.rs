@@ -86,7 +86,7 @@ pub extern "C" fn setgroups(size: libc::size_t, list: *const libc::gid_t) -> c_i
 /// them as glibc takes, made the process's supplementary groups. ENOMEM if
 /// the list cannot be allocated; setgroups' errors otherwise.
 #[no_mangle]
-pub unsafe extern "C" fn initgroups(user: *const c_char, group: libc::gid_t) -> c_int {
+pub extern "C" fn initgroups(user: *const c_char, group: libc::gid_t) -> c_int {
     // SAFETY: sysconf has no preconditions.
     let limit = unsafe { libc::sysconf(libc::_SC_NGROUPS_MAX) }.max(1) as usize;
     let mut cap: usize = 64;
