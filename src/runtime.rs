@@ -10,8 +10,9 @@
 //! 2. if it runs on the main thread, turns main into a user thread: main's
 //!    registers are saved, main's kernel thread moves to a small private
 //!    stack, queues main's context for the carriers and sleeps for good with
-//!    every signal blocked. From then on main is scheduled like any thread,
-//!    on the process stack and glibc's main TCB.
+//!    every signal blocked but the set*id broadcast's (`sys::setxid`: its
+//!    credentials must follow the process's). From then on main is
+//!    scheduled like any thread, on the process stack and glibc's main TCB.
 
 use core::sync::atomic::{AtomicBool, AtomicU32, AtomicUsize, Ordering};
 
@@ -219,7 +220,8 @@ fn adopt_main(main: *mut UThread, stack: usize) {
 }
 
 /// The main kernel thread's new life: hand main's context to the carriers,
-/// then sleep with every signal blocked (so signals go to carriers).
+/// then sleep with every signal blocked (so signals go to carriers) but
+/// `SIGSETXID`, whose handler returns to this sleep.
 unsafe extern "C" fn hibernate(main: usize, _: usize) -> crate::arch::switch::Routine {
     raw::block_all_signals();
     sched::global::push(main as *mut UThread);

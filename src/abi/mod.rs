@@ -17,6 +17,7 @@ pub mod mutexattr;
 pub mod once;
 pub mod rwlock;
 pub mod sem;
+pub mod setxid;
 pub mod spin;
 pub mod syscall;
 pub mod thread;

@@ -7,6 +7,7 @@
 //! * [`lock`] — the runtime's internal lock (spin, then futex).
 //! * [`time`] — monotonic nanoseconds and timespec conversions.
 //! * [`errno`] — the calling thread's libc `errno`.
+//! * [`setxid`] — credential changes brought to every kernel thread.
 //! * [`fatal`] — the one-line `mnthread: ...` report and abort.
 
 pub mod errno;
@@ -14,4 +15,5 @@ pub mod fatal;
 pub mod lock;
 pub mod raw;
 pub mod real;
+pub mod setxid;
 pub mod time;

@@ -113,9 +113,10 @@ pub unsafe fn mprotect(addr: usize, len: usize, prot: i32) -> isize {
     unsafe { syscall3(libc::SYS_mprotect, addr, len, prot as usize) }
 }
 
-/// Sets the signal mask of the calling kernel thread.
+/// Blocks every signal on the calling kernel thread but `SIGSETXID`, which
+/// every kernel thread of the process must take (see `sys::setxid`).
 pub fn block_all_signals() {
-    let all: u64 = !0;
+    let all: u64 = !(1u64 << (super::setxid::SIGSETXID - 1));
     // SAFETY: `all` outlives the call; the old mask is not wanted.
     unsafe { syscall6(libc::SYS_rt_sigprocmask, libc::SIG_SETMASK as usize, &all as *const u64 as usize, 0, 8, 0, 0) };
 }
