@@ -15,7 +15,8 @@
 //! 5. [`park`], [`lot`] — the waiting primitive and address-keyed wait queues.
 //! 6. [`sync`], [`offload`] — synchronisation objects, blocking work done
 //!    by kernel threads for parked user threads.
-//! 7. [`thread`], [`lifecycle`], [`key`], [`foreign`], [`runtime`] — threads.
+//! 7. [`thread`], [`lifecycle`], [`key`], [`foreign`], [`runtime`] — threads;
+//!    [`atfork`] — the fork-handler registry.
 //! 8. [`abi`] — the exported C symbols.
 //!
 //! Rules: the runtime keeps no state in `%fs` TLS (no Rust thread-locals), never
@@ -29,6 +30,7 @@
 
 pub mod abi;
 pub mod arch;
+pub mod atfork;
 pub mod foreign;
 pub mod key;
 pub mod lifecycle;

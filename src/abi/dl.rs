@@ -48,5 +48,6 @@ pub extern "C" fn dlclose(h: *mut c_void) -> c_int {
     // SAFETY: glibc's dlclose with the program's handle.
     let r = unsafe { (real().dlclose)(h) };
     tcb::refresh_modules();
+    crate::atfork::forget_unloaded();
     r
 }
