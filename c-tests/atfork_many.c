@@ -3,7 +3,10 @@
 // the forking thread.  Then one thread keeps registering while another
 // forks: no deadlock, and each fork runs parent handlers for exactly the
 // handlers whose prepare handler it ran (those registered when it began).
+// Last, in a child under a small RLIMIT_AS, registering until the registry
+// cannot grow fails with ENOMEM.
 #include "common.h"
+#include <sys/resource.h>
 
 #define N 10000
 
@@ -86,6 +89,32 @@ int main(void)
     __atomic_store_n(&stop, 1, __ATOMIC_RELEASE);
     CHECK_OK(pthread_join(r, NULL));
     CHECK_MSG(!wrong_self, "a handler ran on another thread than fork()'s");
+
+    forking = pthread_self();
+    pid_t pid = fork_checked();
+    if (pid == 0) {
+        /* address space: what is mapped now plus 16 MiB */
+        long vm_kib = -1;
+        char line[256];
+        FILE *f = fopen("/proc/self/status", "r");
+        while (f && fgets(line, sizeof line, f))
+            if (strncmp(line, "VmSize:", 7) == 0)
+                vm_kib = strtol(line + 7, NULL, 10);
+        if (f)
+            fclose(f);
+        if (vm_kib <= 0)
+            _exit(2);
+        struct rlimit rl = {(rlim_t)(vm_kib + 16384) * 1024, RLIM_INFINITY};
+        if (setrlimit(RLIMIT_AS, &rl) != 0)
+            _exit(3);
+        for (long i = 0; i < 100000000L; i++) {
+            int r = pthread_atfork(NULL, mid, NULL);
+            if (r != 0)
+                _exit(r == ENOMEM ? 0 : 4);
+        }
+        _exit(5);
+    }
+    wait_child_ok(pid, "child registering under RLIMIT_AS (exit 4: not ENOMEM, 5: never failed)");
     printf("ok\n");
     return 0;
 }

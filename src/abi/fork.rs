@@ -8,7 +8,7 @@
 //! no handlers, as in glibc.
 //!
 //! glibc's fork walks its thread lists through THREAD_SELF, which in a user
-//! thread's TCB is not a list node: the child would crash (PLATFORM.md). So
+//! thread's TCB is not a list node: the child would crash. So
 //! from a user thread the call runs on the carrier's own glibc TCB, borrowed
 //! from its idle context (suspended while a user thread runs, and nothing
 //! switches during the call), and errno is carried back to the user
