@@ -6,24 +6,19 @@
 #include "common.h"
 #include "dl_search.h"
 
-static void *open_by_name(void)
+/* dlopen called from this frame (dlopen itself might be a tail jump). */
+static void *open_here(const char *name, int mode)
 {
-    void *h = dlopen("libdlname.so", RTLD_NOW);
-    CHECK_MSG(h != NULL, "dlopen libdlname.so: %s", dlerror());
-    int (*id)(void);
-    CHECK_DLSYM(h, id, "dlname_id");
-    CHECK_EQ(id(), 4242);
-    void *o = dlopen("$ORIGIN/libdlname.so", RTLD_NOW);
-    CHECK_MSG(o != NULL, "dlopen $ORIGIN/libdlname.so: %s", dlerror());
-    CHECK_PTR_EQ(o, h);
-    CHECK_EQ(dlclose(o), 0);
+    void *h = dlopen(name, mode);
+    __asm__ volatile("" ::: "memory");
     return h;
 }
 
 static void *opener(void *arg)
 {
     (void)arg;
-    return open_by_name();
+    open_dlname_with(open_here);
+    return (void *)1;
 }
 
 int main(void)
@@ -32,14 +27,12 @@ int main(void)
     CHECK_MSG(rp != NULL && strstr(rp, "$ORIGIN") != NULL, "RPATH %s", rp ? rp : "(none)");
     CHECK(own_dynamic_string(DT_RUNPATH) == NULL);
 
-    void *h = open_by_name();
+    open_dlname_with(open_here);
     pthread_t t;
     CHECK_OK(pthread_create(&t, NULL, opener, NULL));
     void *r;
     CHECK_OK(pthread_join(t, &r));
-    CHECK_PTR_EQ(r, h);
-    CHECK_EQ(dlclose(h), 0);
-    CHECK_EQ(dlclose(h), 0);
+    CHECK_EQ((intptr_t)r, 1);
     puts("dl_rpath OK");
     return 0;
 }

@@ -1,32 +1,42 @@
 // dlopen searches the *caller's* path: this program's RUNPATH is $ORIGIN
 // (the build directory), so libdlname.so opens by bare name, and by
 // "$ORIGIN/libdlname.so", from the main thread and from a created thread
-// while others run.  dlmopen(LM_ID_NEWLM) by bare name uses the same
-// RUNPATH, and a library in that namespace opening another (by its own
-// RUNPATH) gets it in that namespace.
+// while others run.  Code in no object (a JIT stub that calls dlopen)
+// counts as the main program, so it finds the library too.  dlmopen
+// (LM_ID_NEWLM) by bare name uses the same RUNPATH, and a library in that
+// namespace opening another (by its own RUNPATH) gets it in that namespace.
 // LINK: -Wl,-rpath,$ORIGIN -Wl,--enable-new-dtags -ldl
 #include "common.h"
 #include "dl_search.h"
 
-static void *expect;
+typedef void *(*open_fn)(const char *, int);
+
 static volatile int stop;
 static volatile long spinning;
 
-static void open_by_name(void)
+/* dlopen called from this frame (dlopen itself might be a tail jump). */
+static void *open_here(const char *name, int mode)
 {
-    void *h = dlopen("libdlname.so", RTLD_NOW);
-    CHECK_MSG(h != NULL, "dlopen libdlname.so: %s", dlerror());
-    CHECK(dlerror() == NULL);
-    int (*id)(void);
-    CHECK_DLSYM(h, id, "dlname_id");
-    CHECK_EQ(id(), 4242);
-    void *o = dlopen("$ORIGIN/libdlname.so", RTLD_NOW);
-    CHECK_MSG(o != NULL, "dlopen $ORIGIN/libdlname.so: %s", dlerror());
-    CHECK_PTR_EQ(o, h);
-    if (expect)
-        CHECK_PTR_EQ(h, expect);
-    expect = h;
-    CHECK_EQ(dlclose(o), 0);
+    void *h = dlopen(name, mode);
+    __asm__ volatile("" ::: "memory");
+    return h;
+}
+
+/* An anonymous executable page whose code calls dlopen (rsp stays aligned). */
+static open_fn jit_opener(void)
+{
+    unsigned char *p = mmap(NULL, 4096, PROT_READ | PROT_WRITE | PROT_EXEC,
+                            MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    CHECK(p != MAP_FAILED);
+    static const unsigned char head[] = {0x48, 0x83, 0xec, 0x08, 0x48, 0xb8};
+    static const unsigned char tail[] = {0xff, 0xd0, 0x48, 0x83, 0xc4, 0x08, 0xc3};
+    void *target = (void *)dlopen;
+    memcpy(p, head, sizeof head);
+    memcpy(p + sizeof head, &target, sizeof target);
+    memcpy(p + sizeof head + sizeof target, tail, sizeof tail);
+    Dl_info info;
+    CHECK(dladdr(p, &info) == 0);
+    return (open_fn)p;
 }
 
 static void *spinner(void *arg)
@@ -41,7 +51,7 @@ static void *spinner(void *arg)
 static void *opener(void *arg)
 {
     (void)arg;
-    open_by_name();
+    open_dlname_with(open_here);
     /* a failed bare-name open reports glibc's error, once */
     CHECK(dlopen("libdl_no_such_library.so", RTLD_NOW) == NULL);
     const char *e = dlerror();
@@ -56,7 +66,8 @@ int main(void)
     CHECK_MSG(rp != NULL && strstr(rp, "$ORIGIN") != NULL, "RUNPATH %s", rp ? rp : "(none)");
     CHECK(own_dynamic_string(DT_RPATH) == NULL);
 
-    open_by_name();
+    open_dlname_with(open_here);
+    open_dlname_with(jit_opener());
 
     void *c = dlmopen(LM_ID_NEWLM, "libdlcaller.so", RTLD_NOW);
     CHECK_MSG(c != NULL, "dlmopen libdlcaller.so: %s", dlerror());
@@ -67,7 +78,7 @@ int main(void)
     void *n = caller_open("libdlname.so", RTLD_NOW);
     CHECK_MSG(n != NULL, "dlopen from namespace %ld: %s", (long)ns, dlerror());
     CHECK_EQ(lmid_of(n), ns);
-    CHECK(n != expect);
+    check_dlname_unloaded(); /* not in the base namespace */
     void *m = dlmopen(ns, "libdlname.so", RTLD_NOW);
     CHECK_MSG(m != NULL, "dlmopen(%ld, libdlname.so): %s", (long)ns, dlerror());
     CHECK_PTR_EQ(m, n);
@@ -86,8 +97,7 @@ int main(void)
     set_flag(&stop);
     for (int i = 0; i < 2; i++)
         CHECK_OK(pthread_join(s[i], NULL));
-    open_by_name();
-    CHECK_EQ(dlclose(expect), 0);
+    open_dlname_with(open_here);
     puts("dl_runpath OK");
     return 0;
 }
