@@ -16,7 +16,8 @@ A test passes when it exits 0 within its timeout.
 Header comments recognised in the first 20 lines of a source:
   // MNTHREAD-ONLY        skip the glibc way (reported as skipped)
   // TIMEOUT: 120         per-test timeout in seconds (default 60)
-  // LINK: -ldl -lm       extra libraries, placed after the sources
+  // LINK: -ldl -lm       extra link arguments, placed after the sources
+                         (tests and lib/ helpers)
   // CFLAGS: -DFOO        extra compiler flags (tests and lib/ helpers)
   // WAYS: glibc preload  restrict the ways a test runs in
 
@@ -144,7 +145,9 @@ class Builder:
             b = os.path.basename(self.lib)
             m = re.match(r"lib(.+?)\.so(\..*)?$", b)
             self.libname = m.group(1) if m else "mnthread"
-        self.common = [os.path.join(HERE, "common.h"), os.path.abspath(__file__)]
+        # Every test may include the shared headers in c-tests/.
+        self.common = ([os.path.join(HERE, f) for f in sorted(os.listdir(HERE))
+                        if f.endswith(".h")] + [os.path.abspath(__file__)])
         self.include = os.path.join(os.path.dirname(HERE), "include")
 
     def helper_libs(self):

@@ -286,13 +286,11 @@ struct LinkMapHead {
 /// The static TLS offset ld.so gave module `modid`, if it has one.
 fn static_offset_of(modid: usize) -> Option<usize> {
     let l = layout();
-    // SAFETY: `_r_debug` is ld.so's exported debugger interface; the private
-    // field offsets come from libthread_db descriptors.
+    // SAFETY: `_r_debug` is ld.so's exported debugger interface (resolved
+    // once, so no dl* call here disturbs the program's dlerror state); the
+    // private field offsets come from libthread_db descriptors.
     unsafe {
-        let rd = libc::dlsym(libc::RTLD_NEXT, c"_r_debug".as_ptr()) as *const RDebug;
-        if rd.is_null() {
-            return None;
-        }
+        let rd = real().r_debug as *const RDebug;
         let mut lm = (*rd).r_map;
         while !lm.is_null() {
             if *((lm as usize + l.lm_modid_off) as *const usize) == modid {

@@ -39,6 +39,8 @@ pub struct Real {
     pub resp_addr: usize,
     /// libc's `__libc_single_threaded`.
     pub libc_single_threaded: *mut c_char,
+    /// ld.so's `_r_debug` (the debugger interface: the link-map list).
+    pub r_debug: *const c_void,
 }
 
 static mut REAL: core::mem::MaybeUninit<Real> = core::mem::MaybeUninit::uninit();
@@ -92,6 +94,7 @@ pub fn resolve() {
             sizeof_pthread: *(sym(c"_thread_db_sizeof_pthread") as *const u32) as usize,
             resp_addr: sym(c"__resp") as usize,
             libc_single_threaded: sym(c"__libc_single_threaded") as *mut c_char,
+            r_debug: sym(c"_r_debug"),
         };
         (*core::ptr::addr_of_mut!(REAL)).write(r);
     }
