@@ -14,11 +14,11 @@
 //! through libc's old compat symbol) and glibc's own list stays empty.
 //!
 //! # Registry
-//! One vector of entries `{id, prepare, parent, child, owner}` in raw
-//! `mmap`ed memory, never `malloc` (an allocator registers its handlers
-//! while it initialises itself: a registry that allocated would recurse into
-//! it), doubling by a fresh mapping when full; a mapping that cannot be had
-//! is `ENOMEM`, as glibc answers when its own list cannot grow. Every
+//! One `Vec` of entries `{id, prepare, parent, child, owner}` from the
+//! runtime's own heap (`mem::heap`), never `malloc` (an allocator registers
+//! its handlers while it initialises itself: a registry that used it would
+//! recurse into it); growth that cannot be had is `ENOMEM`, as glibc
+//! answers when its own list cannot grow. Every
 //! registration takes the next id (ids start at 1, grow, are never reused),
 //! so the vector is sorted by id and registration order is id order. The
 //! one lock ([`Locked`]) guards the vector and the id counter.
@@ -57,9 +57,7 @@
 //! # Alternatives rejected
 //! * Letting glibc keep the handlers and running its fork on the user TCB:
 //!   glibc's fork walks its thread lists through the TCB (`abi::fork`).
-//! * A linked list of `malloc`ed nodes: allocators register while
-//!   initialising. Fixed chunks linked together: the walk by id needs a
-//!   sorted array to search, and one mapping that doubles costs no more.
+//! * A linked list of nodes: the walk by id needs a sorted array to search.
 //! * Holding the lock across the whole fork, handlers included: a handler
 //!   that registers would deadlock, and a parked holder would make every
 //!   registering thread block its carrier.
@@ -70,7 +68,6 @@
 use core::ffi::c_void;
 
 use crate::sys::lock::{Locked, LockedGuard};
-use crate::sys::raw;
 
 /// A fork handler as C declares it.
 pub type Handler = Option<unsafe extern "C" fn()>;
@@ -85,86 +82,40 @@ struct Entry {
 }
 
 struct Registry {
-    entries: *mut Entry,
-    len: usize,
-    cap: usize,
+    entries: Vec<Entry>,
     next_id: u64,
 }
 
-// SAFETY: the entries are reached only through the Locked that owns them.
-unsafe impl Send for Registry {}
-
-static REGISTRY: Locked<Registry> =
-    Locked::new(Registry { entries: core::ptr::null_mut(), len: 0, cap: 0, next_id: 1 });
-
-const PAGE: usize = 4096;
+static REGISTRY: Locked<Registry> = Locked::new(Registry { entries: Vec::new(), next_id: 1 });
 
 impl Registry {
-    fn as_slice(&self) -> &[Entry] {
-        if self.entries.is_null() {
-            return &[];
-        }
-        // SAFETY: `entries` holds `len` initialised entries (see `push`).
-        unsafe { core::slice::from_raw_parts(self.entries, self.len) }
-    }
-
     /// Appends an entry; false if no memory could be had for it.
     fn push(&mut self, prepare: Handler, parent: Handler, child: Handler, owner: usize) -> bool {
-        if self.len == self.cap {
-            let bytes = (self.cap * 2 * core::mem::size_of::<Entry>()).max(PAGE);
-            // SAFETY: a fresh anonymous mapping, replacing nothing.
-            let p = unsafe { raw::mmap(0, bytes, libc::PROT_READ | libc::PROT_WRITE, libc::MAP_PRIVATE | libc::MAP_ANONYMOUS) };
-            if p < 0 {
-                return false;
-            }
-            let fresh = p as *mut Entry;
-            if !self.entries.is_null() {
-                // SAFETY: the old mapping holds `len` entries, the new one
-                // room for more; they do not overlap. The old one is unmapped
-                // after the copy, under the lock, which every reader holds.
-                unsafe {
-                    core::ptr::copy_nonoverlapping(self.entries, fresh, self.len);
-                    raw::munmap(self.entries as usize, self.cap * core::mem::size_of::<Entry>());
-                }
-            }
-            self.entries = fresh;
-            self.cap = bytes / core::mem::size_of::<Entry>();
+        if self.entries.try_reserve(1).is_err() {
+            return false;
         }
         let id = self.next_id;
         self.next_id += 1;
-        // SAFETY: len < cap, so the slot lies in the mapping.
-        unsafe { self.entries.add(self.len).write(Entry { id, prepare, parent, child, owner }) };
-        self.len += 1;
+        self.entries.push(Entry { id, prepare, parent, child, owner });
         true
     }
 
     /// The entry with the greatest id below `id`.
     fn last_before(&self, id: u64) -> Option<Entry> {
-        let s = self.as_slice();
+        let s = &self.entries;
         let i = s.partition_point(|e| e.id < id);
         i.checked_sub(1).map(|i| s[i])
     }
 
     /// The entry with the smallest id above `id`.
     fn first_after(&self, id: u64) -> Option<Entry> {
-        let s = self.as_slice();
+        let s = &self.entries;
         s.get(s.partition_point(|e| e.id <= id)).copied()
     }
 
     /// Removes every entry owned by `owner`, keeping the others' order.
     fn remove_owner(&mut self, owner: usize) {
-        let mut kept = 0;
-        for i in 0..self.len {
-            // SAFETY: both indices are below `len`; kept <= i.
-            unsafe {
-                let e = *self.entries.add(i);
-                if e.owner != owner {
-                    *self.entries.add(kept) = e;
-                    kept += 1;
-                }
-            }
-        }
-        self.len = kept;
+        self.entries.retain(|e| e.owner != owner);
     }
 }
 

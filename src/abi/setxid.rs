@@ -35,23 +35,24 @@ pub extern "C" fn setgid(gid: libc::gid_t) -> c_int {
 /// setresuid that changes only the effective id.
 #[no_mangle]
 pub extern "C" fn seteuid(uid: libc::uid_t) -> c_int {
-    if uid == libc::uid_t::MAX {
-        errno::set(libc::EINVAL);
-        return -1;
-    }
-    let keep = libc::uid_t::MAX as usize;
-    run("seteuid", libc::SYS_setresuid, [keep, uid as usize, keep])
+    effective_only("seteuid", libc::SYS_setresuid, uid)
 }
 
 /// As [`seteuid`], for the effective group id.
 #[no_mangle]
 pub extern "C" fn setegid(gid: libc::gid_t) -> c_int {
-    if gid == libc::gid_t::MAX {
+    effective_only("setegid", libc::SYS_setresgid, gid)
+}
+
+/// A `setres*id(nr)` call that changes only the effective id (`uid_t` and
+/// `gid_t` are both u32).
+fn effective_only(name: &'static str, nr: i64, id: u32) -> c_int {
+    if id == u32::MAX {
         errno::set(libc::EINVAL);
         return -1;
     }
-    let keep = libc::gid_t::MAX as usize;
-    run("setegid", libc::SYS_setresgid, [keep, gid as usize, keep])
+    let keep = u32::MAX as usize;
+    run(name, nr, [keep, id as usize, keep])
 }
 
 #[no_mangle]
