@@ -8,7 +8,7 @@
 //!
 //! Exit runs, on the exiting thread: C++/Rust `thread_local` destructors
 //! (`__call_tls_dtors`), then key destructors, then resets the thread's
-//! locale. Then it switches away handing over `H_EXIT` — straight to its
+//! locale. Then it switches away with the `finish_exit` continuation — straight to its
 //! joiner if that one is parked — and `finish_exit`, on the next context,
 //! publishes EXITED and wakes the joiner (one waiter slot in the
 //! descriptor: POSIX allows one joiner), or reaps a detached thread — only
@@ -26,7 +26,7 @@ use crate::mem::tcb;
 use crate::park::Waiter;
 use crate::park_state;
 use crate::runtime::{self, LIVE};
-use crate::sched::{self, H_EXIT};
+use crate::sched::{self, Continuation};
 use crate::sys::real::{real, StartRoutine};
 use crate::thread::{self, Kind, SchedInfo, UThread, DETACHED, EXITED, FREE, JOINABLE};
 
@@ -79,7 +79,7 @@ pub fn create(spawn: &Spawn, start: StartRoutine, arg: *mut c_void) -> Result<*m
         tr.park_state.store(0, Ordering::Relaxed);
         tr.name = thread::process_name();
         tr.join_state.store(if spawn.detached { DETACHED } else { JOINABLE }, Ordering::Relaxed);
-        tr.ctx.sp = new_context(st.top, thread_start, t as usize, arch::fp_control());
+        tr.ctx.sp = new_context(st.top, thread_start, t as usize, mnthread_context_return, arch::fp_control());
     }
     sched::stats::count_created();
     if LIVE.fetch_add(1, Ordering::Relaxed) == 1 {
@@ -153,17 +153,19 @@ pub fn exit_current(retval: *mut c_void) -> ! {
     // SAFETY: `cur` runs on `c` and never resumes; a claimed joiner is ours to run.
     unsafe {
         if !joiner.is_null() && park_state::claim_parked(&(*joiner).park_state) {
-            sched::switch_thread(c, cur, joiner, H_EXIT);
+            sched::switch_thread(c, cur, joiner, FINISH_EXIT);
         } else {
-            sched::switch_away(c, cur, H_EXIT);
+            sched::switch_away(c, cur, FINISH_EXIT);
         }
     }
     unreachable!("an exited thread was resumed")
 }
 
+const FINISH_EXIT: Continuation = Continuation { run: finish_exit, arg: 0 };
+
 /// After `t` switched away for good: publish its end and wake its joiner,
 /// or reap it.
-pub fn finish_exit(t: *mut UThread) {
+fn finish_exit(t: *mut UThread, _: usize) {
     // SAFETY: `t` has exited and its context is saved: nothing runs on it.
     let tr = unsafe { &*t };
     match tr.join_state.compare_exchange(JOINABLE, EXITED, Ordering::SeqCst, Ordering::Acquire) {

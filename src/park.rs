@@ -15,7 +15,7 @@
 use core::sync::atomic::{AtomicU32, Ordering};
 
 use crate::park_state;
-use crate::sched::{self, Carrier, H_PARK};
+use crate::sched::{self, Carrier, Continuation};
 use crate::sys::{raw, time};
 use crate::thread::UThread;
 
@@ -35,7 +35,7 @@ pub fn park_user(c: &Carrier, t: *mut UThread, deadline: Option<u64>) {
     }
     if park_state::begin_park(&t_ref.park_state) {
         // SAFETY: `t` runs on `c`.
-        unsafe { sched::switch_away(c, t, H_PARK) };
+        unsafe { sched::switch_away(c, t, FINISH_PARK) };
     }
     if deadline.is_some() {
         t_ref.park_ticket.fetch_add(1, Ordering::Release);
@@ -43,8 +43,20 @@ pub fn park_user(c: &Carrier, t: *mut UThread, deadline: Option<u64>) {
     }
 }
 
+/// Registers the park layer's work source with the scheduler: due park
+/// deadlines unpark their threads.
+pub fn init() {
+    sched::register_source(fire_timers);
+}
+
+fn fire_timers() -> usize {
+    sched::timer::fire_due(unpark)
+}
+
+const FINISH_PARK: Continuation = Continuation { run: finish_park, arg: 0 };
+
 /// Completes a park after `t`'s switch-out (run by the next context).
-pub fn finish_park(t: *mut UThread) {
+fn finish_park(t: *mut UThread, _: usize) {
     // SAFETY: `t` is a parked descriptor (type-stable).
     let t_ref = unsafe { &*t };
     if !park_state::finish_park(&t_ref.park_state) {

@@ -155,6 +155,7 @@ pub fn start() -> Result<(), i32> {
                 unsafe { raw::munmap(s, HIBERNATE_STACK) };
             }
         };
+        crate::park::init();
         let Some(cs) = sched::create_carriers(config().carriers) else {
             unmap(stack);
             return Err(libc::EAGAIN);
@@ -213,7 +214,7 @@ fn adopt_main(main: *mut UThread, stack: usize) {
     // SAFETY: the new context is fresh; main's registers are saved into its
     // descriptor, and it is queued only by `hibernate`, after the switch.
     unsafe {
-        let sp = new_context(stack + HIBERNATE_STACK, hibernate, 0, arch::fp_control());
+        let sp = new_context(stack + HIBERNATE_STACK, hibernate, 0, hibernate_returned, arch::fp_control());
         let h = switch_to(&mut (*main).ctx.sp, sp, (*main).ctx.tp, main as usize);
         sched::finish(h);
     }
@@ -229,6 +230,11 @@ unsafe extern "C" fn hibernate(main: usize, _: usize) -> crate::arch::switch::Ro
     loop {
         raw::futex_wait(&HIBERNATE_WORD, 0, None);
     }
+}
+
+/// `hibernate` never returns a routine; its context's exit is never reached.
+extern "C" fn hibernate_returned(_: *mut core::ffi::c_void) -> ! {
+    crate::sys::fatal::die(&["the main thread's hibernation returned"])
 }
 
 /// The calling thread's descriptor: a user thread (main included), or a

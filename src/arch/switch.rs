@@ -73,9 +73,10 @@ global_asm!(
     ".size mnthread_switch_nofs, .-mnthread_switch_nofs",
     //
     // First instruction of a new context: r12 = entry function, r13 = its
-    // second argument; rdi already holds the handed-over value. The entry
-    // returns the routine to run and its argument (rax, rdx); what that
-    // routine returns goes to `mnthread_context_return`. So the routine's
+    // second argument, r14 = the exit routine; rdi already holds the
+    // handed-over value. The entry returns the routine to run and its
+    // argument (rax, rdx); what that routine returns goes to the exit
+    // routine (r14 is callee-saved, so it survives both calls). So the routine's
     // frame sits right on this one, which the CFI marks as the outermost:
     // unwinders and debuggers stop here, without crossing a Rust frame.
     ".globl mnthread_context_start",
@@ -89,11 +90,10 @@ global_asm!(
     "mov rdi, rdx",
     "call rax",
     "mov rdi, rax",
-    "call {ret}",
+    "call r14",
     "ud2",
     ".cfi_endproc",
     ".size mnthread_context_start, .-mnthread_context_start",
-    ret = sym crate::lifecycle::mnthread_context_return,
 );
 
 extern "C" {
@@ -133,13 +133,17 @@ pub struct Routine {
 /// the routine to run (or never returns).
 pub type ContextEntry = unsafe extern "C" fn(usize, usize) -> Routine;
 
+/// What a context's routine returns to; it must not return.
+pub type ContextExit = extern "C" fn(*mut core::ffi::c_void) -> !;
+
 /// Lays out a fresh context at the top of `[.., stack_top)` that starts in
-/// `entry(handover, arg)`, then runs the routine it returns, with the given
-/// floating-point control state. Returns its saved rsp.
+/// `entry(handover, arg)`, then runs the routine it returns and hands that
+/// routine's result to `exit`, with the given floating-point control state.
+/// Returns its saved rsp.
 ///
 /// # Safety
 /// The 128 bytes below `stack_top` must be writable and unused.
-pub unsafe fn new_context(stack_top: usize, entry: ContextEntry, arg: usize, fp_control: u64) -> usize {
+pub unsafe fn new_context(stack_top: usize, entry: ContextEntry, arg: usize, exit: ContextExit, fp_control: u64) -> usize {
     // After `ret` pops the start address, rsp must be 16-aligned so that the
     // `call` in mnthread_context_start gives `entry` the ABI's alignment.
     let top = (stack_top & !15) - 16;
@@ -149,7 +153,7 @@ pub unsafe fn new_context(stack_top: usize, entry: ContextEntry, arg: usize, fp_
     unsafe {
         frame.add(0).write(fp_control as usize);
         frame.add(1).write(0); // r15
-        frame.add(2).write(0); // r14
+        frame.add(2).write(exit as usize); // r14
         frame.add(3).write(arg); // r13
         frame.add(4).write(entry as *const () as usize); // r12
         frame.add(5).write(0); // rbx

@@ -17,11 +17,18 @@
 //!
 //! The switch protocol: a thread that stops running cannot publish itself
 //! (to a queue, a wait list, the reaper) before its registers are saved, or
-//! another carrier could resume it half-saved. So the switch *hands over*
-//! `prev | what`, and the context that resumes finishes the job on its own
-//! stack (`finish`): requeue a yielder, complete a park, reap an exited
-//! thread. Invariant: a `UThread` is resumed by at most one carrier, and
-//! only after its switch-out has completed.
+//! another carrier could resume it half-saved. So the switch *hands over* a
+//! [`Continuation`] — a function and an argument, as Go's `mcall`/`gopark`
+//! do — and the context that resumes runs it on its own stack (`finish`)
+//! for the thread that left: requeue a yielder (here), complete a park (the
+//! park layer), reap an exited thread (the thread layer). The scheduler thus
+//! names nothing above it. Invariant: a `UThread` is resumed by at most one
+//! carrier, and only after its switch-out and its continuation's start.
+//!
+//! Work the scheduler does not own (due timers today; the I/O poller and
+//! signal delivery later) reaches it as registered *work sources*: `find_next`
+//! polls them when the queues are empty, and a source makes threads
+//! runnable through `ready`.
 //!
 //! Never cache a `&Carrier` across a switch: the thread may resume on
 //! another carrier. `this_carrier()` re-reads `%gs`.
@@ -41,12 +48,61 @@ use crate::thread::{Context, UThread};
 use crossbeam_utils::CachePadded;
 use runq::LocalQueue;
 
-/// What the resumed context must finish for the one that switched away
-/// (low bits of the handed-over `UThread` pointer).
-pub const H_NONE: usize = 0;
-pub const H_YIELD: usize = 1;
-pub const H_PARK: usize = 2;
-pub const H_EXIT: usize = 3;
+/// What the context that resumes after a switch runs for the thread that
+/// left: `run(prev, arg)`, on the resumed context's stack, once the
+/// leaver's registers are saved.
+#[derive(Clone, Copy)]
+pub struct Continuation {
+    pub run: fn(*mut UThread, usize),
+    pub arg: usize,
+}
+
+/// A switch's hand-over, on the leaving thread's stack: valid until that
+/// thread resumes, which cannot happen before `finish` has copied it.
+struct Handover {
+    prev: *mut UThread,
+    then: Continuation,
+}
+
+/// Requeues a yielder on the carrier that switched (a context resumed by a
+/// switch runs on the carrier that made it).
+fn requeue(t: *mut UThread, _: usize) {
+    this_carrier().expect("switch finished off its carrier").runq.push(t);
+}
+
+const YIELD: Continuation = Continuation { run: requeue, arg: 0 };
+
+/// A source of runnable threads other than the queues (timers, and later
+/// the poller): makes what is due runnable with [`ready`] and returns how
+/// many it woke.
+pub type WorkSource = fn() -> usize;
+
+/// Most work sources that can be registered.
+const MAX_SOURCES: usize = 4;
+
+static SOURCES: [AtomicUsize; MAX_SOURCES] = [const { AtomicUsize::new(0) }; MAX_SOURCES];
+
+/// Registers `poll` to be asked for work whenever a carrier's queues are
+/// empty (at start-up, before threads run; registering again is a no-op).
+pub fn register_source(poll: WorkSource) {
+    let f = poll as usize;
+    let slot = SOURCES.iter().find(|s| matches!(s.load(Ordering::Relaxed), 0) || s.load(Ordering::Relaxed) == f);
+    slot.expect("too many work sources").store(f, Ordering::Release);
+}
+
+/// Polls every registered work source; how many threads they woke.
+fn poll_sources() -> usize {
+    let mut woke = 0;
+    for s in &SOURCES {
+        let f = s.load(Ordering::Acquire);
+        if f == 0 {
+            break;
+        }
+        // SAFETY: only `register_source` stores non-zero values, each a `WorkSource`.
+        woke += unsafe { core::mem::transmute::<usize, WorkSource>(f) }();
+    }
+    woke
+}
 
 /// Most threads moved from the global queue at once.
 const GLOBAL_BATCH: usize = 64;
@@ -180,17 +236,19 @@ pub fn ready(t: *mut UThread, next: bool) {
     idle::notify();
 }
 
-/// Finishes the switch-out of the context handed over as `h`.
+/// Finishes the switch-out handed over as `h` (0: nothing to finish) by
+/// running its continuation. Every context that a switch resumes calls it
+/// first.
 #[inline]
 pub fn finish(h: usize) {
-    let t = (h & !3) as *mut UThread;
-    match h & 3 {
-        // A context resumed by a switch runs on the carrier that switched.
-        H_YIELD => this_carrier().expect("switch finished off its carrier").runq.push(t),
-        H_PARK => crate::park::finish_park(t),
-        H_EXIT => crate::lifecycle::finish_exit(t),
-        _ => {}
+    if h == 0 {
+        return;
     }
+    // SAFETY: a non-zero hand-over is a `Handover` on the stack of the
+    // thread that left, which stays put until that thread resumes; nothing
+    // can resume it before its continuation runs, and we copy it out first.
+    let Handover { prev, then } = unsafe { core::ptr::read(h as *const Handover) };
+    (then.run)(prev, then.arg)
 }
 
 /// Moves up to a fair share of the global queue here (as much as the ring
@@ -234,7 +292,7 @@ pub fn find_next(c: &Carrier) -> Option<*mut UThread> {
         if let Some(t) = take_global(c) {
             return Some(t);
         }
-        if timer::fire_due() > 0 {
+        if poll_sources() > 0 {
             continue;
         }
         break;
@@ -274,18 +332,21 @@ pub(crate) fn steal_stuck(c: &Carrier, seen: &[u64]) -> Option<*mut UThread> {
     None
 }
 
-/// Switches from the running user thread `cur` to `next` on carrier `c`,
-/// handing over `cur | what`; returns once `cur` is resumed (anywhere).
+/// Switches from the running user thread `cur` to `next` on carrier `c`;
+/// the resumed context runs `then` for `cur`. Returns once `cur` is
+/// resumed (anywhere).
 ///
 /// # Safety
 /// `cur` is the thread running on `c` (the caller); `next` is runnable and
 /// owned by nobody else.
 #[inline]
-pub unsafe fn switch_thread(c: &Carrier, cur: *mut UThread, next: *mut UThread, what: usize) {
+pub unsafe fn switch_thread(c: &Carrier, cur: *mut UThread, next: *mut UThread, then: Continuation) {
     c.current.store(next, Ordering::Relaxed);
     bump_ticks(c);
-    // SAFETY: per the contract; `ctx` is the first field of UThread.
-    let h = unsafe { switch_to(&mut (*cur).ctx.sp, (*next).ctx.sp, (*next).ctx.tp, cur as usize | what) };
+    let h = Handover { prev: cur, then };
+    // SAFETY: per the contract; `ctx` is the first field of UThread; `h`
+    // outlives the switch (see `finish`).
+    let h = unsafe { switch_to(&mut (*cur).ctx.sp, (*next).ctx.sp, (*next).ctx.tp, &h as *const Handover as usize) };
     finish(h);
 }
 
@@ -293,17 +354,19 @@ pub unsafe fn switch_thread(c: &Carrier, cur: *mut UThread, next: *mut UThread, 
 ///
 /// # Safety
 /// As `switch_thread`.
-pub unsafe fn switch_away(c: &Carrier, cur: *mut UThread, what: usize) {
+pub unsafe fn switch_away(c: &Carrier, cur: *mut UThread, then: Continuation) {
     match find_next(c) {
         // SAFETY: forwarded.
-        Some(next) => unsafe { switch_thread(c, cur, next, what) },
+        Some(next) => unsafe { switch_thread(c, cur, next, then) },
         None => {
             c.current.store(core::ptr::null_mut(), Ordering::Relaxed);
+            let h = Handover { prev: cur, then };
             // SAFETY: the idle context of this carrier is suspended (we are
-            // running a user thread on it) and only this carrier resumes it.
+            // running a user thread on it) and only this carrier resumes it;
+            // `h` outlives the switch (see `finish`).
             let h = unsafe {
                 let idle = c.idle.get();
-                switch_to(&mut (*cur).ctx.sp, (*idle).sp, (*idle).tp, cur as usize | what)
+                switch_to(&mut (*cur).ctx.sp, (*idle).sp, (*idle).tp, &h as *const Handover as usize)
             };
             finish(h);
         }
@@ -319,7 +382,7 @@ pub fn yield_now() {
     };
     if let Some(next) = find_next(c) {
         // SAFETY: `cur` runs on `c`; `next` was just taken from a queue.
-        unsafe { switch_thread(c, cur, next, H_YIELD) };
+        unsafe { switch_thread(c, cur, next, YIELD) };
     }
 }
 
@@ -334,7 +397,7 @@ pub fn idle_loop(c: &'static Carrier) -> ! {
         // `c.idle` and only this carrier resumes it.
         let h = unsafe {
             let idle = c.idle.get();
-            switch_to(&mut (*idle).sp, (*next).ctx.sp, (*next).ctx.tp, H_NONE)
+            switch_to(&mut (*idle).sp, (*next).ctx.sp, (*next).ctx.tp, 0)
         };
         c.current.store(core::ptr::null_mut(), Ordering::Relaxed);
         finish(h);

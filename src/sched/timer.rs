@@ -156,9 +156,10 @@ pub fn earliest() -> u64 {
     EARLIEST.load(Ordering::Acquire)
 }
 
-/// Unparks the threads whose deadlines have passed. Returns how many
-/// entries fired.
-pub fn fire_due() -> usize {
+/// Hands the threads whose deadlines have passed to `wake` (the park layer's
+/// unpark: the timer heap only orders deadlines). Returns how many entries
+/// fired.
+pub fn fire_due(wake: fn(*mut UThread)) -> usize {
     if earliest() == u64::MAX {
         return 0;
     }
@@ -186,7 +187,7 @@ pub fn fire_due() -> usize {
         let t = t as *mut UThread;
         // The ticket check drops entries of finished parks.
         if is_live(&(0, t as usize, ticket)) {
-            crate::park::unpark(t);
+            wake(t);
         }
     }
     n
