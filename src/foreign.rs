@@ -13,7 +13,8 @@ use core::ffi::c_void;
 use crate::sys::fatal::die;
 use crate::sys::lock::Locked;
 use crate::sys::real::real;
-use crate::thread::{self, Kind, UThread};
+use crate::mem::uthread::{Kind, UThread};
+use crate::thread;
 
 /// Both lists are linked through the descriptors themselves (no allocation:
 /// an allocator's own initialisation may call in from such a thread): live
@@ -82,13 +83,13 @@ pub fn lookup(tp: usize) -> *mut UThread {
     }
     let t = REGISTRY
         .with(|r| r.pop_free())
-        .or_else(|| thread::SLAB.alloc())
+        .or_else(|| crate::mem::uthread::SLAB.alloc())
         .unwrap_or_else(|| die(&["out of memory describing a foreign thread"]));
     // SAFETY: an unused descriptor; we initialise it for this thread.
     unsafe {
         (*t).kind = Kind::Foreign;
         (*t).ctx.tp = tp;
-        (*t).join_state.store(thread::JOINABLE, core::sync::atomic::Ordering::Relaxed);
+        (*t).join_state.store(crate::mem::uthread::JOINABLE, core::sync::atomic::Ordering::Relaxed);
         (*t).name = thread::process_name();
     }
     REGISTRY.with(|r| {
@@ -111,7 +112,7 @@ extern "C" fn on_exit(t: *mut c_void) {
         // SAFETY: as above; nobody else uses a foreign descriptor's keys.
         unsafe {
             crate::key::release(&mut (*t).keys);
-            (*t).join_state.store(thread::FREE, core::sync::atomic::Ordering::Release);
+            (*t).join_state.store(crate::mem::uthread::FREE, core::sync::atomic::Ordering::Release);
         }
         // SAFETY: unlisted, so ours under the lock.
         unsafe { (*t).free_next = r.free };

@@ -13,9 +13,9 @@
 use core::ffi::c_void;
 use core::sync::atomic::{AtomicUsize, Ordering};
 
-pub const KEYS_MAX: usize = 1024;
+pub use crate::mem::uthread::KEYS_MAX;
 pub const DESTRUCTOR_ITERATIONS: usize = 4;
-const BLOCK: usize = 32;
+use crate::mem::uthread::{KeyData, KeyEntry as Entry, KEY_BLOCK as BLOCK};
 
 pub type Destructor = unsafe extern "C" fn(*mut c_void);
 
@@ -25,21 +25,6 @@ struct KeySlot {
 }
 
 static KEYS: [KeySlot; KEYS_MAX] = [const { KeySlot { seq: AtomicUsize::new(0), destructor: AtomicUsize::new(0) } }; KEYS_MAX];
-
-#[derive(Clone, Copy)]
-#[repr(C)]
-struct Entry {
-    seq: usize,
-    value: *mut c_void,
-}
-
-#[repr(C)]
-pub struct KeyData {
-    /// Whether any value was ever set (lets exit skip the key table).
-    used: bool,
-    first: [Entry; BLOCK],
-    rest: [*mut [Entry; BLOCK]; KEYS_MAX / BLOCK - 1],
-}
 
 /// Creates a key; `None` when all are in use (EAGAIN).
 pub fn create(destructor: Option<Destructor>) -> Option<usize> {

@@ -28,7 +28,8 @@ use crate::park_state;
 use crate::runtime::{self, LIVE};
 use crate::sched::{self, Continuation};
 use crate::sys::real::{real, StartRoutine};
-use crate::thread::{self, Kind, SchedInfo, UThread, DETACHED, EXITED, FREE, JOINABLE};
+use crate::mem::uthread::{Kind, SchedInfo, UThread, DETACHED, EXITED, FREE, JOINABLE};
+use crate::thread;
 
 /// What `pthread_create` was asked for, validated.
 pub struct Spawn {
@@ -174,7 +175,7 @@ fn finish_exit(t: *mut UThread, _: usize) {
             if !w.is_null() {
                 // SAFETY: taking the waiter from the slot makes us its one
                 // waker; the joiner waits for us before it returns.
-                unsafe { Waiter::wake(w) };
+                unsafe { Waiter::wake(w as *const Waiter) };
             }
         }
         Err(_) => reap(t),
@@ -241,9 +242,9 @@ pub fn join(t: *mut UThread, deadline: Option<u64>, try_only: bool) -> Result<*m
 fn wait_for_exit(tr: &UThread, deadline: Option<u64>) -> bool {
     let waiter = Waiter::for_current();
     let wp = &waiter as *const Waiter as *mut Waiter;
-    tr.join_waiter.store(wp, Ordering::SeqCst);
+    tr.join_waiter.store(wp.cast(), Ordering::SeqCst);
     let exited = tr.join_state.load(Ordering::SeqCst) == EXITED || waiter.wait(deadline);
-    if tr.join_waiter.compare_exchange(wp, core::ptr::null_mut(), Ordering::SeqCst, Ordering::SeqCst).is_err() {
+    if tr.join_waiter.compare_exchange(wp.cast(), core::ptr::null_mut(), Ordering::SeqCst, Ordering::SeqCst).is_err() {
         // The exiter took the waiter: its wake-up is on the way.
         waiter.wait(None);
         return true;

@@ -17,7 +17,7 @@ use core::sync::atomic::{AtomicU32, Ordering};
 use crate::park_state;
 use crate::sched::{self, Carrier, Continuation};
 use crate::sys::{raw, time};
-use crate::thread::UThread;
+use crate::mem::uthread::UThread;
 
 /// Parks the user thread `t` (running on `c`) until unparked or until
 /// `deadline` (monotonic ns). May return spuriously.

@@ -25,7 +25,8 @@ use crate::sys::fatal::die;
 use crate::sys::lock::Locked;
 use crate::sys::raw;
 use crate::sys::real::real;
-use crate::thread::{self, Kind, UThread};
+use crate::mem::uthread::{Kind, UThread};
+use crate::thread;
 
 static MAIN: AtomicUsize = AtomicUsize::new(0);
 static STARTED: AtomicBool = AtomicBool::new(false);
@@ -107,7 +108,7 @@ pub fn init() {
             .unwrap_or_else(glibc_default_stack);
     }
     crate::abi::attr::init_defaults();
-    let main = thread::SLAB.alloc().unwrap_or_else(|| die(&["out of memory at start-up"]));
+    let main = crate::mem::uthread::SLAB.alloc().unwrap_or_else(|| die(&["out of memory at start-up"]));
     // SAFETY: a fresh zeroed descriptor; fill in the main thread.
     unsafe {
         (*main).kind = Kind::Main;

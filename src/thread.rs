@@ -1,6 +1,6 @@
-//! Thread descriptors: what a `pthread_t` points at.
+//! Thread descriptors' pool: reaped user threads kept for reuse.
 //!
-//! Every thread mnthread knows has a `UThread` in the type-stable slab:
+//! Every thread mnthread knows has a descriptor (`mem::uthread`):
 //! * `User` threads it created (own stack, own TCB, run by carriers);
 //! * the `Main` thread, which becomes a user thread when the runtime starts
 //!   and keeps the process stack and glibc's main TCB;
@@ -9,81 +9,14 @@
 //!   they get a descriptor on first need, found again by their TCB address,
 //!   and released by a thread-exit hook glibc runs for them.
 //!
-//! Lifecycle word `join_state`:
-//! `JOINABLE -> EXITED` (finished, not detached; the joiner reaps it),
-//! `JOINABLE -> DETACHED -> (reaped at exit)`, `EXITED -> reaped by detach`.
-//! `FREE` marks a reaped descriptor, so a late join/detach gets ESRCH.
+//! A reaped user thread's descriptor keeps its TCB and (default-size) stack
+//! in the pool, so the next create reuses all three.
 
-use core::ffi::c_void;
-use core::sync::atomic::{AtomicPtr, AtomicU32, AtomicU64, Ordering};
+use core::sync::atomic::{AtomicU64, Ordering};
 
-use crate::mem::slab::Slab;
 use crate::mem::stack::Stack;
+use crate::mem::uthread::{Kind, UThread, FREE, SLAB};
 use crate::sys::lock::Locked;
-use crate::sys::real::StartRoutine;
-
-pub const JOINABLE: u32 = 0;
-pub const DETACHED: u32 = 1;
-pub const EXITED: u32 = 2;
-pub const FREE: u32 = 3;
-
-/// (A zeroed slab object reads as `User`: the slab hands out zeroes.)
-#[derive(Clone, Copy, PartialEq, Eq, Debug)]
-#[repr(u8)]
-pub enum Kind {
-    User = 0,
-    Main,
-    Foreign,
-}
-
-/// A suspended context: its saved stack pointer and its thread pointer.
-/// Must stay the first field of `UThread` (the switch stores through it).
-#[repr(C)]
-pub struct Context {
-    pub sp: usize,
-    pub tp: usize,
-}
-
-/// Scheduling attributes, as given and reported (not enforced on carriers).
-#[derive(Clone, Copy)]
-pub struct SchedInfo {
-    pub policy: i32,
-    pub priority: i32,
-}
-
-#[repr(C, align(16))]
-pub struct UThread {
-    pub ctx: Context,
-    /// Park protocol word (see `park`).
-    pub park_state: AtomicU32,
-    /// Bumped when a park with a deadline ends (see `sched::timer`).
-    pub park_ticket: AtomicU64,
-    /// Link in the global run queue.
-    pub next: *mut UThread,
-    pub kind: Kind,
-    pub join_state: AtomicU32,
-    /// The thread waiting in join for this one (null if none), and the
-    /// waiter it sleeps on (taken by whoever wakes it: see `lifecycle`).
-    pub joiner: AtomicPtr<UThread>,
-    pub join_waiter: AtomicPtr<crate::park::Waiter>,
-    pub start: Option<StartRoutine>,
-    pub arg: *mut c_void,
-    pub retval: *mut c_void,
-    pub stack: Stack,
-    pub sched: SchedInfo,
-    pub name: [u8; 16],
-    /// Link in the free pool.
-    pub free_next: *mut UThread,
-    pub keys: crate::key::KeyData,
-    /// Innermost `pthread_cleanup_push` buffer (see `unwind`).
-    pub cleanup: *mut crate::unwind::CleanupBuf,
-    /// The exception object of a `pthread_exit` in progress.
-    pub unwind_exc: crate::unwind::UnwindException,
-    /// Robust mutexes this thread holds (see `sync::mutex_robust`).
-    pub robust: *mut crate::sync::mutex::Mutex,
-}
-
-pub static SLAB: Slab<UThread> = Slab::new();
 
 /// Reaped user-thread descriptors, each still owning its TCB and, when it
 /// had a default-size stack, that stack (reused with it).

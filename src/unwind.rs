@@ -29,26 +29,9 @@ use crate::mem::tcb;
 use crate::sched;
 use crate::sys::fatal::die;
 use crate::sys::real::real;
-use crate::thread::UThread;
+use crate::mem::uthread::UThread;
 
-/// `struct _Unwind_Exception` (unwind.h): 16-byte aligned.
-#[repr(C, align(16))]
-pub struct UnwindException {
-    class: u64,
-    cleanup: Option<unsafe extern "C" fn(c_int, *mut UnwindException)>,
-    private: [usize; 2],
-}
-
-/// `__pthread_unwind_buf_t` as glibc's cleanup macros lay it out: a
-/// `__jmp_buf`, `__mask_was_saved`, then four words free for the
-/// implementation; the first links to the next outer buffer.
-#[repr(C)]
-pub struct CleanupBuf {
-    jmp: [usize; 8],
-    mask_was_saved: c_int,
-    prev: *mut CleanupBuf,
-    pad: [*mut c_void; 3],
-}
+use crate::mem::uthread::{CleanupBuf, UnwindException};
 
 /// "MNTHEXIT": the class of mnthread's forced-unwind exceptions.
 const EXIT_CLASS: u64 = u64::from_be_bytes(*b"MNTHEXIT");

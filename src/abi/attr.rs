@@ -12,7 +12,7 @@ use core::sync::atomic::{AtomicI32, AtomicUsize, Ordering};
 use crate::lifecycle::Spawn;
 use crate::mem::{page_round_up, PAGE};
 use crate::sys::lock::Locked;
-use crate::thread::SchedInfo;
+use crate::mem::uthread::SchedInfo;
 
 /// <pthread.h> values the libc crate lacks.
 const PTHREAD_SCOPE_SYSTEM: c_int = 0;

@@ -8,14 +8,14 @@ use crate::lifecycle;
 use crate::runtime;
 use crate::sys::real::{real, StartRoutine};
 use crate::sys::time;
-use crate::thread::{Kind, UThread, DETACHED, FREE};
+use crate::mem::uthread::{Kind, UThread, DETACHED, FREE};
 
 fn desc(t: libc::pthread_t) -> *mut UThread {
     t as *mut UThread
 }
 
 fn live(t: libc::pthread_t) -> Option<&'static mut UThread> {
-    if !crate::thread::SLAB.plausible(desc(t)) {
+    if !crate::mem::uthread::SLAB.plausible(desc(t)) {
         return None;
     }
     // SAFETY: a pthread_t is a descriptor pointer from this library; they are

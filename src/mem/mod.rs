@@ -9,11 +9,14 @@
 //!   anonymous mappings, never the program's `malloc`.
 //! * [`slab`] — type-stable memory for thread descriptors: never returned to
 //!   the system, so a stale pointer always reads a descriptor.
+//! * [`uthread`] — the thread descriptor itself, plain data every layer
+//!   above keeps its per-thread state in.
 
 pub mod heap;
 pub mod slab;
 pub mod stack;
 pub mod tcb;
+pub mod uthread;
 
 pub const PAGE: usize = 4096;
 

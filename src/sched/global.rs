@@ -7,7 +7,7 @@
 use core::sync::atomic::{AtomicUsize, Ordering};
 
 use crate::sys::lock::Locked;
-use crate::thread::UThread;
+use crate::mem::uthread::UThread;
 
 struct Fifo {
     head: *mut UThread,

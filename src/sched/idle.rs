@@ -30,7 +30,7 @@ use core::sync::atomic::{fence, AtomicBool, AtomicUsize, Ordering};
 use super::{carriers, find_next, global, snapshot_ticks, steal_stuck, timer, Carrier, MAX_CARRIERS};
 use crate::sys::lock::Locked;
 use crate::sys::raw;
-use crate::thread::UThread;
+use crate::mem::uthread::UThread;
 
 /// How long a watching carrier sleeps between looks at a `runnext` (see
 /// `find_work`): the longest a thread waits behind a stuck carrier.

@@ -44,7 +44,7 @@ use core::sync::atomic::{AtomicPtr, AtomicU32, AtomicU64, AtomicUsize, Ordering}
 
 use crate::arch;
 use crate::arch::switch::switch_to;
-use crate::thread::{Context, UThread};
+use crate::mem::uthread::{Context, UThread};
 use crossbeam_utils::CachePadded;
 use runq::LocalQueue;
 

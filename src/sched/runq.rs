@@ -21,7 +21,7 @@
 
 use core::sync::atomic::{AtomicPtr, AtomicU32, Ordering};
 
-use crate::thread::UThread;
+use crate::mem::uthread::UThread;
 
 pub const LEN: u32 = 256;
 
@@ -411,7 +411,7 @@ mod tests {
 #[cfg(all(test, loom))]
 mod loom_tests {
     use super::{id, item, Atomics, IndexWord, Ring, SlotWord};
-    use crate::thread::UThread;
+    use crate::mem::uthread::UThread;
     use core::sync::atomic::Ordering;
     use loom::sync::atomic::{AtomicPtr, AtomicU32};
     use loom::sync::Arc;

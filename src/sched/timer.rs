@@ -22,7 +22,7 @@ use core::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use alloc_heap::Heap;
 
 use crate::sys::lock::Locked;
-use crate::thread::UThread;
+use crate::mem::uthread::UThread;
 
 mod alloc_heap {
     /// A binary min-heap of timer entries (Vec-backed).

@@ -32,7 +32,7 @@ use super::{self_pid, self_tid};
 use crate::runtime;
 use crate::sys::lock::Locked;
 use crate::sys::raw;
-use crate::thread::UThread;
+use crate::mem::uthread::UThread;
 
 /// The kernel's `struct robust_list_head`.
 #[repr(C)]
@@ -112,7 +112,7 @@ pub fn push(m: &Mutex, kind: i32) {
     let t = runtime::current();
     let mp = m as *const Mutex as *mut Mutex;
     // SAFETY: `t` is the caller's own descriptor; only its thread touches `robust`.
-    let head = unsafe { (*t).robust };
+    let head: *mut Mutex = unsafe { (*t).robust.cast() };
     m.prev.store(null_mut(), Ordering::Relaxed);
     m.next.store(head, Ordering::Relaxed);
     if !head.is_null() {
@@ -120,7 +120,7 @@ pub fn push(m: &Mutex, kind: i32) {
         unsafe { (*head).prev.store(mp, Ordering::Relaxed) };
     }
     // SAFETY: as above.
-    unsafe { (*t).robust = mp };
+    unsafe { (*t).robust = mp.cast() };
 }
 
 /// Unlinks `m` from the kernel list; false if it is not there.
@@ -165,8 +165,8 @@ pub fn remove(m: &Mutex, kind: i32) {
         let t = runtime::current();
         // SAFETY: `t` is the caller's own descriptor.
         unsafe {
-            if core::ptr::eq((*t).robust, m) {
-                (*t).robust = next;
+            if core::ptr::eq((*t).robust.cast::<Mutex>(), m) {
+                (*t).robust = next.cast();
             }
         }
     } else {
@@ -191,7 +191,7 @@ fn mark_dead(m: &Mutex) {
 /// marking each owner-dead. Runs on `t` itself.
 pub fn release_all(t: *mut UThread) {
     // SAFETY: `t` is the exiting caller's descriptor.
-    let mut m = unsafe { core::mem::replace(&mut (*t).robust, null_mut()) };
+    let mut m: *mut Mutex = unsafe { core::mem::replace(&mut (*t).robust, null_mut()).cast() };
     while !m.is_null() {
         // SAFETY: listed mutexes are held by this thread, hence alive.
         let mr = unsafe { &*m };

@@ -1,0 +1,126 @@
+//! The thread descriptor: what a `pthread_t` points at, as plain data.
+//!
+//! Every layer above keeps its per-thread state here (the scheduler its
+//! saved context and queue link, the park layer its state word, the thread
+//! layer its join word, keys, cleanup buffers and robust list), but this
+//! module names no type of theirs: like musl's `struct pthread`, the
+//! descriptor is data at the bottom, and each layer interprets its fields.
+//! Descriptors live in the type-stable [`SLAB`]: never unmapped, so a stale
+//! `*mut UThread` always reads a descriptor (its states tell what it is).
+//!
+//! Lifecycle word `join_state`:
+//! `JOINABLE -> EXITED` (finished, not detached; the joiner reaps it),
+//! `JOINABLE -> DETACHED -> (reaped at exit)`, `EXITED -> reaped by detach`.
+//! `FREE` marks a reaped descriptor, so a late join/detach gets ESRCH.
+
+use core::ffi::{c_int, c_void};
+use core::sync::atomic::{AtomicPtr, AtomicU32, AtomicU64};
+
+use crate::mem::slab::Slab;
+use crate::mem::stack::Stack;
+use crate::sys::real::StartRoutine;
+
+/// Keys a process may have (`PTHREAD_KEYS_MAX`).
+pub const KEYS_MAX: usize = 1024;
+/// Key values held inline in the descriptor (and per extra block).
+pub const KEY_BLOCK: usize = 32;
+
+pub const JOINABLE: u32 = 0;
+pub const DETACHED: u32 = 1;
+pub const EXITED: u32 = 2;
+pub const FREE: u32 = 3;
+
+/// (A zeroed slab object reads as `User`: the slab hands out zeroes.)
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+#[repr(u8)]
+pub enum Kind {
+    User = 0,
+    Main,
+    Foreign,
+}
+
+/// A suspended context: its saved stack pointer and its thread pointer.
+/// Must stay the first field of `UThread` (the switch stores through it).
+#[repr(C)]
+pub struct Context {
+    pub sp: usize,
+    pub tp: usize,
+}
+
+/// Scheduling attributes, as given and reported (not enforced on carriers).
+#[derive(Clone, Copy)]
+pub struct SchedInfo {
+    pub policy: i32,
+    pub priority: i32,
+}
+
+#[repr(C, align(16))]
+pub struct UThread {
+    pub ctx: Context,
+    /// Park protocol word (see `park`).
+    pub park_state: AtomicU32,
+    /// Bumped when a park with a deadline ends (see `sched::timer`).
+    pub park_ticket: AtomicU64,
+    /// Link in the global run queue.
+    pub next: *mut UThread,
+    pub kind: Kind,
+    pub join_state: AtomicU32,
+    /// The thread waiting in join for this one (null if none), and the
+    /// `park::Waiter` it sleeps on (taken by whoever wakes it: see `lifecycle`).
+    pub joiner: AtomicPtr<UThread>,
+    pub join_waiter: AtomicPtr<c_void>,
+    pub start: Option<StartRoutine>,
+    pub arg: *mut c_void,
+    pub retval: *mut c_void,
+    pub stack: Stack,
+    pub sched: SchedInfo,
+    pub name: [u8; 16],
+    /// Link in the free pool.
+    pub free_next: *mut UThread,
+    pub keys: KeyData,
+    /// Innermost `pthread_cleanup_push` buffer (see `unwind`).
+    pub cleanup: *mut CleanupBuf,
+    /// The exception object of a `pthread_exit` in progress.
+    pub unwind_exc: UnwindException,
+    /// Robust mutexes this thread holds: the first `sync::mutex::Mutex` of
+    /// the list `sync::mutex_robust` keeps.
+    pub robust: *mut c_void,
+}
+
+pub static SLAB: Slab<UThread> = Slab::new();
+
+#[derive(Clone, Copy)]
+#[repr(C)]
+pub struct KeyEntry {
+    pub seq: usize,
+    pub value: *mut c_void,
+}
+
+/// A thread's values of `pthread_key_*` keys (logic in the thread layer's
+/// `key`): the first `KEY_KEY_BLOCK` inline, the rest in blocks made on first use.
+#[repr(C)]
+pub struct KeyData {
+    /// Whether any value was ever set (lets exit skip the key table).
+    pub used: bool,
+    pub first: [KeyEntry; KEY_BLOCK],
+    pub rest: [*mut [KeyEntry; KEY_BLOCK]; KEYS_MAX / KEY_BLOCK - 1],
+}
+
+/// `struct _Unwind_Exception` (unwind.h): 16-byte aligned.
+#[repr(C, align(16))]
+pub struct UnwindException {
+    pub class: u64,
+    pub cleanup: Option<unsafe extern "C" fn(c_int, *mut UnwindException)>,
+    pub private: [usize; 2],
+}
+
+/// `__pthread_unwind_buf_t` as glibc's cleanup macros lay it out: a
+/// `__jmp_buf`, `__mask_was_saved`, then four words free for the
+/// implementation; the first links to the next outer buffer.
+#[repr(C)]
+pub struct CleanupBuf {
+    pub jmp: [usize; 8],
+    pub mask_was_saved: c_int,
+    pub prev: *mut CleanupBuf,
+    pub pad: [*mut c_void; 3],
+}
