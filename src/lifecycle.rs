@@ -131,7 +131,7 @@ pub extern "C" fn mnthread_context_return(retval: *mut c_void) -> ! {
 
 /// Ends the calling thread with `retval` (pthread_exit for mnthread's threads).
 pub fn exit_current(retval: *mut c_void) -> ! {
-    let t = runtime::current();
+    let t = sched::current();
     // SAFETY: `t` is the calling thread's descriptor.
     unsafe {
         (*t).retval = retval;
@@ -191,7 +191,7 @@ fn reap(t: *mut UThread) {
 
 /// Join with an optional deadline; `try_only` for pthread_tryjoin_np.
 pub fn join(t: *mut UThread, deadline: Option<u64>, try_only: bool) -> Result<*mut c_void, i32> {
-    let me = runtime::current();
+    let me = sched::current();
     if t == me {
         return Err(libc::EDEADLK);
     }

@@ -92,6 +92,7 @@ pub fn init() {
     if MAIN.load(Ordering::Acquire) != 0 {
         return;
     }
+    sched::register_off_carrier(off_carrier);
     crate::sys::real::resolve();
     let fallbacks = env_usize(c"MNTHREAD_FALLBACKS").is_some_and(|v| v != 0);
     arch::init(fallbacks);
@@ -107,7 +108,6 @@ pub fn init() {
             .map(|s| crate::mem::page_round_up(s.max(libc::PTHREAD_STACK_MIN)))
             .unwrap_or_else(glibc_default_stack);
     }
-    crate::abi::attr::init_defaults();
     let main = crate::mem::uthread::SLAB.alloc().unwrap_or_else(|| die(&["out of memory at start-up"]));
     // SAFETY: a fresh zeroed descriptor; fill in the main thread.
     unsafe {
@@ -238,13 +238,21 @@ extern "C" fn hibernate_returned(_: *mut core::ffi::c_void) -> ! {
     crate::sys::fatal::die(&["the main thread's hibernation returned"])
 }
 
-/// The calling thread's descriptor: a user thread (main included), or a
-/// foreign kernel thread's (made on first need).
+/// [`sched::current`] for entry points that may run before the library's
+/// constructor (another library's constructor calling in): it initialises
+/// first, so the off-carrier identity is registered.
 #[inline]
 pub fn current() -> *mut UThread {
-    if let Some((_, t)) = sched::current_user() {
-        return t;
+    if sched::current_user().is_none() {
+        main_thread();
     }
+    sched::current()
+}
+
+/// The descriptor of a caller that is not a user thread on a carrier: main
+/// (before it moves onto the carriers), or a foreign kernel thread's (made
+/// on first need). Registered as the scheduler's off-carrier identity.
+fn off_carrier() -> *mut UThread {
     let main = main_thread();
     let tp = arch::thread_pointer();
     // SAFETY: MAIN is a valid descriptor.

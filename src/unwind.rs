@@ -55,10 +55,6 @@ pub extern "C" fn __pthread_unwind_next(buf: *mut c_void) -> ! {
     core::arch::naked_asm!("jmp {}", sym mnthread_pthread_unwind_next)
 }
 
-/// The calling thread, if mnthread runs it (its cleanup chain is ours).
-fn this_user_thread() -> Option<*mut UThread> {
-    sched::current_user().map(|(_, t)| t)
-}
 
 /// A fresh exception object for the thread's exit unwinding.
 fn exit_exception(t: *mut UThread) -> *mut UnwindException {
@@ -80,7 +76,7 @@ unsafe extern "C" fn exception_dropped(_reason: c_int, _exc: *mut UnwindExceptio
 /// `pthread_exit` begins: records the value; null if glibc runs the thread.
 #[no_mangle]
 pub extern "C" fn mnthread_exit_begin(retval: *mut c_void) -> *mut UnwindException {
-    let Some(t) = this_user_thread() else { return core::ptr::null_mut() };
+    let Some(t) = sched::current_user().map(|(_, t)| t) else { return core::ptr::null_mut() };
     // SAFETY: the calling thread's own descriptor.
     unsafe { (*t).retval = retval };
     exit_exception(t)
@@ -89,7 +85,7 @@ pub extern "C" fn mnthread_exit_begin(retval: *mut c_void) -> *mut UnwindExcepti
 /// The handler of `buf` has run: pops it; null if glibc runs the thread.
 #[no_mangle]
 pub extern "C" fn mnthread_unwind_resume(buf: *mut c_void) -> *mut UnwindException {
-    let Some(t) = this_user_thread() else { return core::ptr::null_mut() };
+    let Some(t) = sched::current_user().map(|(_, t)| t) else { return core::ptr::null_mut() };
     // SAFETY: `buf` is the innermost registered buffer, whose handler ran.
     unsafe { (*t).cleanup = (*(buf as *mut CleanupBuf)).prev };
     exit_exception(t)
@@ -99,7 +95,7 @@ pub extern "C" fn mnthread_unwind_resume(buf: *mut c_void) -> *mut UnwindExcepti
 #[no_mangle]
 pub extern "C" fn mnthread_cleanup_top() -> *mut CleanupBuf {
     // SAFETY: the calling thread's own descriptor.
-    this_user_thread().map_or(core::ptr::null_mut(), |t| unsafe { (*t).cleanup })
+    sched::current_user().map(|(_, t)| t).map_or(core::ptr::null_mut(), |t| unsafe { (*t).cleanup })
 }
 
 /// The stack pointer saved in a cleanup buffer's jmp_buf (glibc's
@@ -113,7 +109,7 @@ pub extern "C" fn mnthread_cleanup_sp(buf: *const CleanupBuf) -> usize {
 /// The unwinding is over: the thread exits with its recorded value.
 #[no_mangle]
 pub extern "C" fn mnthread_exit_now() -> ! {
-    let t = this_user_thread().unwrap_or_else(|| die(&["exit unwinding on a thread mnthread does not run"]));
+    let t = sched::current_user().map(|(_, t)| t).unwrap_or_else(|| die(&["exit unwinding on a thread mnthread does not run"]));
     // SAFETY: the calling thread's own descriptor.
     lifecycle::exit_current(unsafe { (*t).retval })
 }
@@ -132,7 +128,7 @@ pub extern "C" fn mnthread_real_unwind_next(buf: *mut c_void) -> ! {
 
 #[no_mangle]
 pub extern "C" fn __pthread_register_cancel(buf: *mut c_void) {
-    match this_user_thread() {
+    match sched::current_user().map(|(_, t)| t) {
         // SAFETY: `buf` is the caller's cleanup buffer, alive until unregistered.
         Some(t) => unsafe {
             let b = buf as *mut CleanupBuf;
@@ -146,7 +142,7 @@ pub extern "C" fn __pthread_register_cancel(buf: *mut c_void) {
 
 #[no_mangle]
 pub extern "C" fn __pthread_unregister_cancel(buf: *mut c_void) {
-    match this_user_thread() {
+    match sched::current_user().map(|(_, t)| t) {
         // SAFETY: `buf` is the innermost registered buffer (the macros nest).
         Some(t) => unsafe { (*t).cleanup = (*(buf as *mut CleanupBuf)).prev },
         // SAFETY: glibc's own chain for a glibc thread.

@@ -83,10 +83,6 @@ static DEFAULTS: Defaults = Defaults {
 };
 static DEFAULTS_WRITE: Locked<()> = Locked::new(());
 
-pub fn init_defaults() {
-    DEFAULTS.stacksize.store(crate::runtime::config().stack_size, Ordering::Relaxed);
-}
-
 pub fn defaults() -> Attr {
     let d = &DEFAULTS;
     Attr {
@@ -95,7 +91,11 @@ pub fn defaults() -> Attr {
         flags: d.flags.load(Ordering::Relaxed),
         guardsize: d.guardsize.load(Ordering::Relaxed),
         stackaddr: 0,
-        stacksize: d.stacksize.load(Ordering::Relaxed),
+        // 0 until pthread_setattr_default_np sets one: the configured size.
+        stacksize: match d.stacksize.load(Ordering::Relaxed) {
+            0 => crate::runtime::config().stack_size,
+            s => s,
+        },
         extension: core::ptr::null_mut(),
         unused: core::ptr::null_mut(),
     }

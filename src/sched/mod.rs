@@ -99,7 +99,8 @@ fn poll_sources() -> usize {
             break;
         }
         // SAFETY: only `register_source` stores non-zero values, each a `WorkSource`.
-        woke += unsafe { core::mem::transmute::<usize, WorkSource>(f) }();
+        let poll = unsafe { core::mem::transmute::<usize, WorkSource>(f) };
+        woke += poll();
     }
     woke
 }
@@ -216,6 +217,34 @@ pub fn current_user() -> Option<(&'static Carrier, *mut UThread)> {
     let c = this_carrier()?;
     let t = c.current.load(Ordering::Relaxed);
     (!t.is_null()).then_some((c, t))
+}
+
+/// Who a caller off the carriers is (the main thread before it moves onto
+/// them, a foreign kernel thread): registered by the thread layer, which
+/// owns those descriptors.
+static OFF_CARRIER: AtomicUsize = AtomicUsize::new(0);
+
+/// Registers how [`current`] finds the descriptor of a caller that is not a
+/// user thread on a carrier (done first in the library's initialisation).
+pub fn register_off_carrier(identity: fn() -> *mut UThread) {
+    OFF_CARRIER.store(identity as usize, Ordering::Release);
+}
+
+/// "Who am I", the one way to ask: the calling thread's descriptor — the
+/// running user thread, else the main or foreign thread's (made on first
+/// need by the registered identity).
+#[inline]
+pub fn current() -> *mut UThread {
+    if let Some((_, t)) = current_user() {
+        return t;
+    }
+    let f = OFF_CARRIER.load(Ordering::Acquire);
+    if f == 0 {
+        crate::sys::fatal::die(&["called before its initialisation"]);
+    }
+    // SAFETY: only `register_off_carrier` stores non-zero values, each such a fn.
+    let identity = unsafe { core::mem::transmute::<usize, fn() -> *mut UThread>(f) };
+    identity()
 }
 
 /// Makes `t` runnable. On a carrier it goes to that carrier (`next`: run

@@ -29,7 +29,7 @@ use core::sync::atomic::{AtomicBool, Ordering};
 use super::futex;
 use super::mutex::{Enc, Mutex, DIED, KIND_PSHARED};
 use super::{self_pid, self_tid};
-use crate::runtime;
+use crate::sched;
 use crate::sys::lock::Locked;
 use crate::sys::raw;
 use crate::mem::uthread::UThread;
@@ -88,7 +88,7 @@ fn link_of(m: &Mutex) -> *mut usize {
 pub fn push(m: &Mutex, kind: i32) {
     if in_kernel_list(kind) {
         // A thread with a descriptor runs `release_all` when it exits.
-        runtime::current();
+        sched::current();
         let done = KLIST.with(|k| {
             let h = head(k);
             if h.is_null() {
@@ -109,7 +109,7 @@ pub fn push(m: &Mutex, kind: i32) {
             return;
         }
     }
-    let t = runtime::current();
+    let t = sched::current();
     let mp = m as *const Mutex as *mut Mutex;
     // SAFETY: `t` is the caller's own descriptor; only its thread touches `robust`.
     let head: *mut Mutex = unsafe { (*t).robust.cast() };
@@ -162,7 +162,7 @@ pub fn remove(m: &Mutex, kind: i32) {
         unsafe { (*next).prev.store(prev, Ordering::Relaxed) };
     }
     if prev.is_null() {
-        let t = runtime::current();
+        let t = sched::current();
         // SAFETY: `t` is the caller's own descriptor.
         unsafe {
             if core::ptr::eq((*t).robust.cast::<Mutex>(), m) {
