@@ -30,26 +30,17 @@
 
 pub mod abi;
 pub mod arch;
-pub mod atfork;
-pub mod foreign;
-pub mod key;
-pub mod lifecycle;
+pub mod fork;
 #[cfg(all(test, loom))]
 mod loom_model;
-pub mod lot;
 pub mod mem;
-pub mod offload;
-pub mod overflow;
 pub mod park;
-pub mod park_state;
-pub mod runtime;
 pub mod sched;
 pub mod sync;
 pub mod sys;
 pub mod thread;
-pub mod unwind;
 
 #[ctor::ctor]
 fn mnthread_init() {
-    runtime::init();
+    thread::runtime::init();
 }

@@ -9,7 +9,7 @@
 use core::ffi::{c_int, c_void};
 use core::sync::atomic::{AtomicI32, AtomicUsize, Ordering};
 
-use crate::lifecycle::Spawn;
+use crate::thread::lifecycle::Spawn;
 use crate::mem::{page_round_up, PAGE};
 use crate::sys::lock::Locked;
 use crate::mem::uthread::SchedInfo;
@@ -93,7 +93,7 @@ pub fn defaults() -> Attr {
         stackaddr: 0,
         // 0 until pthread_setattr_default_np sets one: the configured size.
         stacksize: match d.stacksize.load(Ordering::Relaxed) {
-            0 => crate::runtime::config().stack_size,
+            0 => crate::thread::runtime::config().stack_size,
             s => s,
         },
         extension: core::ptr::null_mut(),

@@ -15,7 +15,7 @@
 use core::ffi::{c_int, c_void};
 
 use super::{key, thread};
-use crate::key::Destructor;
+use crate::thread::key::Destructor;
 use crate::park;
 use crate::sched;
 use crate::sys::real::StartRoutine;

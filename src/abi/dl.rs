@@ -69,7 +69,7 @@ use crate::mem::{tcb, PAGE};
 use crate::sys::fatal::die;
 use crate::sys::real::real;
 use crate::sys::{errno, raw};
-use crate::thread;
+use crate::thread::pool;
 
 /// x86_64 `ret`.
 const RET: u8 = 0xC3;
@@ -80,7 +80,7 @@ const RET: u8 = 0xC3;
 fn after_load() -> bool {
     let Some(added) = tcb::refresh_modules() else { return false };
     if !added.is_empty() {
-        thread::for_each_owned_tcb(|tp| tcb::init_added(tp, &added));
+        pool::for_each_owned_tcb(|tp| tcb::init_added(tp, &added));
     }
     true
 }
@@ -197,7 +197,7 @@ pub extern "C" fn dlclose(h: *mut c_void) -> c_int {
     if r == 0 {
         let e = errno::get();
         tcb::refresh_modules();
-        crate::atfork::forget_unloaded();
+        crate::fork::atfork::forget_unloaded();
         errno::set(e);
     }
     r

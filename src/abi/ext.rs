@@ -14,7 +14,7 @@ pub extern "C" fn mnthread_version() -> *const c_char {
 /// MNTHREAD_CARRIERS, or one per CPU the process may run on.
 #[no_mangle]
 pub extern "C" fn mnthread_carriers() -> c_int {
-    crate::runtime::config().carriers as c_int
+    crate::thread::runtime::config().carriers as c_int
 }
 
 /// Whether the caller is a user thread run by a carrier (1) or a kernel

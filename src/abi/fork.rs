@@ -25,7 +25,7 @@
 use core::ffi::{c_int, c_void};
 
 use crate::arch;
-use crate::atfork::{self, Handler};
+use crate::fork::atfork::{self, Handler};
 use crate::sched;
 use crate::sys::errno;
 use crate::sys::real::real;
@@ -86,10 +86,10 @@ fn glibc_fork() -> libc::pid_t {
             // workers, and free the locks whose holders did not survive.
             crate::mem::heap::forget_lock_holders();
             sched::forget_parent_threads();
-            crate::lot::forget_all();
-            crate::offload::forget_all();
+            crate::park::lot::forget_all();
+            crate::park::offload::forget_all();
             crate::sync::named_sem::forget_lock_holder();
-            crate::runtime::LIVE.store(1, core::sync::atomic::Ordering::Relaxed);
+            crate::thread::runtime::LIVE.store(1, core::sync::atomic::Ordering::Relaxed);
         }
         pid
     }

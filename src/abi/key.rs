@@ -3,8 +3,8 @@
 
 use core::ffi::{c_int, c_void};
 
-use crate::key;
-use crate::runtime;
+use crate::thread::key;
+use crate::thread::runtime;
 
 #[no_mangle]
 pub extern "C" fn pthread_key_create(k: *mut libc::pthread_key_t, dtor: Option<key::Destructor>) -> c_int {

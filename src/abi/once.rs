@@ -8,7 +8,7 @@
 use core::ffi::c_int;
 use core::sync::atomic::{AtomicI32, Ordering};
 
-use crate::lot;
+use crate::park::lot;
 
 extern "C" {
     fn mnthread_pthread_once(ctl: *mut libc::pthread_once_t, init: extern "C" fn()) -> c_int;

@@ -25,7 +25,7 @@
 use core::ffi::{c_int, c_long};
 use core::sync::atomic::{AtomicU32, Ordering};
 
-use crate::offload;
+use crate::park::offload;
 use crate::sched;
 use crate::sync::futex::{self, Scope};
 use crate::sys::raw;

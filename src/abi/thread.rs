@@ -4,8 +4,8 @@
 use core::ffi::{c_char, c_int, c_void};
 
 use super::attr::{valid_policy, valid_priority, Attr, FLAG_DETACHSTATE, FLAG_STACKADDR};
-use crate::lifecycle;
-use crate::runtime;
+use crate::thread::lifecycle;
+use crate::thread::runtime;
 use crate::sys::real::{real, StartRoutine};
 use crate::sys::time;
 use crate::mem::uthread::{Kind, UThread, DETACHED, FREE};

@@ -40,7 +40,7 @@ use core::sync::atomic::{AtomicPtr, AtomicU32, Ordering};
 
 use super::futex::{self, Scope};
 use super::mutex::{Mutex, HELD, KIND_PSHARED, KIND_ROBUST, WAITERS};
-use crate::lot::{self, WaitResult};
+use crate::park::lot::{self, WaitResult};
 
 /// Set in `waiters` by `destroy`, which waits for the count under it to
 /// drain (the last waiter counted out wakes it).

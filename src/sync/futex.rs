@@ -22,12 +22,12 @@
 use core::ffi::c_int;
 use core::sync::atomic::{AtomicU32, Ordering};
 
-use crate::lot::{self, WaitResult};
-use crate::offload;
+use crate::park::lot::{self, WaitResult};
+use crate::park::offload;
 use crate::sched;
 use crate::sys::raw;
 
-pub use crate::lot::ALL_BITS;
+pub use crate::park::lot::ALL_BITS;
 
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
 pub enum Scope {

@@ -1,8 +1,8 @@
 //! Layer 6: synchronisation objects — mutexes, condition variables, rwlocks,
 //! barriers, spinlocks, semaphores and the futex emulation — all built on
 //! [`futex`], an emulated futex whose private waits park user threads in the
-//! address-keyed [`crate::lot`] and whose process-shared waits go to the
-//! kernel (through [`crate::offload`] when the waiter is a user thread).
+//! address-keyed [`crate::park::lot`] and whose process-shared waits go to the
+//! kernel (through [`crate::park::offload`] when the waiter is a user thread).
 //!
 //! The objects keep glibc's sizes and layouts where a program can see them
 //! (static initialisers, the mutex kind field); the rest of each object is

@@ -26,7 +26,7 @@ use crate::sys::lock::Locked;
 use crate::sys::raw;
 use crate::sys::real::real;
 use crate::mem::uthread::{Kind, UThread};
-use crate::thread;
+use crate::thread::pool;
 
 static MAIN: AtomicUsize = AtomicUsize::new(0);
 static STARTED: AtomicBool = AtomicBool::new(false);
@@ -114,7 +114,7 @@ pub fn init() {
         (*main).kind = Kind::Main;
         (*main).ctx.tp = arch::thread_pointer();
         (*main).stack = Stack::NONE;
-        (*main).name = thread::process_name();
+        (*main).name = pool::process_name();
     }
     MAIN.store(main as usize, Ordering::Release);
 }
@@ -177,7 +177,7 @@ pub fn start() -> Result<(), i32> {
             return Err(libc::EAGAIN);
         }
         sched::keep_carriers(running);
-        crate::overflow::install();
+        crate::thread::overflow::install();
         sched::stats::init();
         STARTED.store(true, Ordering::Release);
         Ok(stack)
@@ -194,7 +194,7 @@ extern "C" fn carrier_main(arg: *mut libc::c_void) -> *mut libc::c_void {
     arch::set_gs_base(c as *const Carrier as usize);
     // SAFETY: only this carrier writes its idle context.
     unsafe { (*c.idle.get()).tp = arch::thread_pointer() };
-    crate::overflow::install_altstack();
+    crate::thread::overflow::install_altstack();
     sched::idle_loop(c)
 }
 
@@ -259,5 +259,5 @@ fn off_carrier() -> *mut UThread {
     if unsafe { (*main).ctx.tp } == tp {
         return main;
     }
-    crate::foreign::lookup(tp)
+    crate::thread::foreign::lookup(tp)
 }

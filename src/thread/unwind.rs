@@ -24,7 +24,7 @@
 
 use core::ffi::{c_int, c_void};
 
-use crate::lifecycle;
+use crate::thread::lifecycle;
 use crate::mem::tcb;
 use crate::sched;
 use crate::sys::fatal::die;

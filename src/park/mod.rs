@@ -1,7 +1,7 @@
 //! Layer 5: the one waiting primitive.
 //!
 //! `park_user`/`unpark` suspend and resume *user* threads. The state word
-//! `UThread::park_state` (protocol in [`crate::park_state`]) makes wake-ups
+//! `UThread::park_state` (protocol in [`crate::park::state`]) makes wake-ups
 //! impossible to lose and lets exactly one side make the thread runnable.
 //! A park may return spuriously; every caller re-checks its condition.
 //!
@@ -12,9 +12,13 @@
 //! pop its stack right after; what it touches after that (a futex address,
 //! a type-stable descriptor) at worst causes a spurious wake-up.
 
+pub mod lot;
+pub mod offload;
+pub mod state;
+
 use core::sync::atomic::{AtomicU32, Ordering};
 
-use crate::park_state;
+use state as park_state;
 use crate::sched::{self, Carrier, Continuation};
 use crate::sys::{raw, time};
 use crate::mem::uthread::UThread;

@@ -14,7 +14,7 @@ use crate::sys::fatal::die;
 use crate::sys::lock::Locked;
 use crate::sys::real::real;
 use crate::mem::uthread::{Kind, UThread};
-use crate::thread;
+use crate::thread::pool;
 
 /// Both lists are linked through the descriptors themselves (no allocation:
 /// an allocator's own initialisation may call in from such a thread): live
@@ -90,7 +90,7 @@ pub fn lookup(tp: usize) -> *mut UThread {
         (*t).kind = Kind::Foreign;
         (*t).ctx.tp = tp;
         (*t).join_state.store(crate::mem::uthread::JOINABLE, core::sync::atomic::Ordering::Relaxed);
-        (*t).name = thread::process_name();
+        (*t).name = pool::process_name();
     }
     REGISTRY.with(|r| {
         // SAFETY: `t` is ours until listed.
@@ -105,13 +105,13 @@ pub fn lookup(tp: usize) -> *mut UThread {
 extern "C" fn on_exit(t: *mut c_void) {
     let t = t as *mut UThread;
     // SAFETY: runs on the exiting foreign thread itself, owner of `t`.
-    unsafe { crate::key::run_destructors(&mut (*t).keys) };
+    unsafe { crate::thread::key::run_destructors(&mut (*t).keys) };
     crate::sync::mutex_robust::release_all(t);
     REGISTRY.with(|r| {
         r.unlink(t);
         // SAFETY: as above; nobody else uses a foreign descriptor's keys.
         unsafe {
-            crate::key::release(&mut (*t).keys);
+            crate::thread::key::release(&mut (*t).keys);
             (*t).join_state.store(crate::mem::uthread::FREE, core::sync::atomic::Ordering::Release);
         }
         // SAFETY: unlisted, so ours under the lock.

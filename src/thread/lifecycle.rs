@@ -24,12 +24,12 @@ use crate::arch::switch::{new_context, Routine};
 use crate::mem::stack::{self, Stack, StackKind};
 use crate::mem::tcb;
 use crate::park::Waiter;
-use crate::park_state;
-use crate::runtime::{self, LIVE};
+use crate::park::state as park_state;
+use crate::thread::runtime::{self, LIVE};
 use crate::sched::{self, Continuation};
 use crate::sys::real::{real, StartRoutine};
 use crate::mem::uthread::{Kind, SchedInfo, UThread, DETACHED, EXITED, FREE, JOINABLE};
-use crate::thread;
+use crate::thread::pool;
 
 /// What `pthread_create` was asked for, validated.
 pub struct Spawn {
@@ -47,13 +47,13 @@ pub fn create(spawn: &Spawn, start: StartRoutine, arg: *mut c_void) -> Result<*m
     if !sched::timer::reserve(LIVE.load(Ordering::Relaxed) + 1) {
         return Err(libc::EAGAIN);
     }
-    let t = thread::take().ok_or(libc::EAGAIN)?;
+    let t = pool::take().ok_or(libc::EAGAIN)?;
     // SAFETY: `t` is ours alone until it is made runnable below.
     unsafe {
         let tr = &mut *t;
         if tr.ctx.tp == 0 {
             tr.ctx.tp = tcb::build().ok_or_else(|| {
-                thread::give_back(t);
+                pool::give_back(t);
                 libc::EAGAIN
             })?;
         } else {
@@ -64,7 +64,7 @@ pub fn create(spawn: &Spawn, start: StartRoutine, arg: *mut c_void) -> Result<*m
         let st = match choose_stack(cached, spawn) {
             Some(s) => s,
             None => {
-                thread::give_back(t);
+                pool::give_back(t);
                 return Err(libc::EAGAIN);
             }
         };
@@ -78,7 +78,7 @@ pub fn create(spawn: &Spawn, start: StartRoutine, arg: *mut c_void) -> Result<*m
         tr.sched = spawn.sched;
         tr.joiner.store(core::ptr::null_mut(), Ordering::Relaxed);
         tr.park_state.store(0, Ordering::Relaxed);
-        tr.name = thread::process_name();
+        tr.name = pool::process_name();
         tr.join_state.store(if spawn.detached { DETACHED } else { JOINABLE }, Ordering::Relaxed);
         tr.ctx.sp = new_context(st.top, thread_start, t as usize, mnthread_context_return, arch::fp_control());
     }
@@ -138,7 +138,7 @@ pub fn exit_current(retval: *mut c_void) -> ! {
         if (*t).kind != Kind::Main {
             (real().call_tls_dtors)();
         }
-        crate::key::run_destructors(&mut (*t).keys);
+        crate::thread::key::run_destructors(&mut (*t).keys);
         crate::sync::mutex_robust::release_all(t);
         libc::uselocale(-1isize as libc::locale_t); // LC_GLOBAL_LOCALE
     }
@@ -185,7 +185,7 @@ fn finish_exit(t: *mut UThread, _: usize) {
 fn reap(t: *mut UThread) {
     // SAFETY: the thread has ended and nobody else reaps it (join_state).
     if unsafe { (*t).kind } == Kind::User {
-        thread::give_back(t);
+        pool::give_back(t);
     }
 }
 

@@ -58,7 +58,7 @@ pub fn give_back(t: *mut UThread) {
     use crate::mem::stack::{self, StackKind};
     // SAFETY: `t` has been reaped: nothing runs on it or refers to it any more.
     unsafe {
-        crate::key::release(&mut (*t).keys);
+        crate::thread::key::release(&mut (*t).keys);
         if (*t).stack.kind == StackKind::Arena {
             if POOL.with(|p| p.len >= POOL_WARM) {
                 stack::discard(&(*t).stack);
