@@ -1,13 +1,13 @@
 # mnthread — build, test and benchmark.
 #   make         build target/release/libmnthread.so and include/mnthread.h
-#   make test    Rust unit tests, loom models, clippy, every C test three ways (glibc, LD_PRELOAD, linked)
+#   make test    the layering check, Rust unit tests, loom models, clippy, every C test three ways (glibc, LD_PRELOAD, linked)
 #   make bench   the C benchmarks under glibc and mnthread in one run, with ratios
 #   make demo    a bundled unmodified C program under glibc and under mnthread
 
 LIB := target/release/libmnthread.so
 BUILD := build
 
-.PHONY: all lib test ctest rtest loom bench demo clippy clean
+.PHONY: all lib test ctest rtest loom layers bench demo clippy clean
 
 all: lib
 
@@ -30,7 +30,10 @@ clippy:
 ctest: lib
 	python3 c-tests/run.py --lib $(LIB) --build $(BUILD)/c-tests
 
-test: rtest loom clippy ctest
+layers:
+	python3 tools/check_layers.py src
+
+test: layers rtest loom clippy ctest
 
 bench: lib
 	python3 bench/run.py --lib $(LIB) --build $(BUILD)/bench
