@@ -1,3 +1,5 @@
-//! Layer 10: fork — the fork-handler registry (`pthread_atfork`).
+//! Layer 10: fork — the fork-handler registry (`pthread_atfork`) and the
+//! fork protocol that runs it and repairs the child.
 
 pub mod atfork;
+pub mod protocol;
