@@ -11,6 +11,7 @@
 pub mod barrier;
 pub mod cond;
 pub mod futex;
+pub mod futex_call;
 pub mod mutex;
 pub mod mutex_robust;
 pub mod named_sem;
