@@ -2,10 +2,9 @@
 //! object and its protocol are `sync::mutex`.
 
 use core::ffi::c_int;
-use core::sync::atomic::Ordering;
 
 use super::mutexattr::{self, MutexAttr};
-use crate::sync::mutex::{Enc, Limit, Mutex, KIND_PP, KIND_ROBUST, TYPE_ERRORCHECK, TYPE_MASK};
+use crate::sync::mutex::{Limit, Mutex};
 
 /// Smallest and largest SCHED_FIFO priority: the valid priority ceilings.
 pub const PRIO_MIN: c_int = 1;
@@ -29,28 +28,13 @@ pub extern "C" fn pthread_mutex_init(m: *mut libc::pthread_mutex_t, attr: *const
         Ok(k) => k,
         Err(e) => return e,
     };
-    let m = mx(m);
-    m.lock.store(0, Ordering::Relaxed);
-    m.count.store(0, Ordering::Relaxed);
-    m.owner.store(0, Ordering::Relaxed);
-    m.nusers.store(0, Ordering::Relaxed);
-    m.ceiling.store(mutexattr::ceiling_of(a) as u32, Ordering::Relaxed);
-    m.prev.store(core::ptr::null_mut(), Ordering::Relaxed);
-    m.next.store(core::ptr::null_mut(), Ordering::Relaxed);
-    m.kind.store(kind, Ordering::Release);
+    mx(m).init(kind, mutexattr::ceiling_of(a) as u32);
     0
 }
 
 #[no_mangle]
 pub extern "C" fn pthread_mutex_destroy(m: *mut libc::pthread_mutex_t) -> c_int {
-    let m = mx(m);
-    let kind = m.kind.load(Ordering::Relaxed);
-    if kind & KIND_ROBUST == 0 && Enc::of(kind).held(m.lock.load(Ordering::Relaxed)) {
-        return libc::EBUSY;
-    }
-    // As glibc: a destroyed mutex has kind -1, and locking it fails with EINVAL.
-    m.kind.store(-1, Ordering::Relaxed);
-    0
+    mx(m).destroy()
 }
 
 #[no_mangle]
@@ -100,43 +84,32 @@ pub extern "C" fn pthread_mutex_consistent_np(m: *mut libc::pthread_mutex_t) -> 
 
 #[no_mangle]
 pub extern "C" fn pthread_mutex_getprioceiling(m: *const libc::pthread_mutex_t, out: *mut c_int) -> c_int {
-    let m = mx(m as *mut _);
-    if m.kind.load(Ordering::Relaxed) & KIND_PP == 0 {
-        return libc::EINVAL;
+    match mx(m as *mut _).ceiling() {
+        Ok(c) => {
+            // SAFETY: valid out-pointer from the program.
+            unsafe { *out = c as c_int };
+            0
+        }
+        Err(e) => e,
     }
-    // SAFETY: valid out-pointer from the program.
-    unsafe { *out = m.ceiling.load(Ordering::Relaxed) as c_int };
-    0
 }
 
 #[no_mangle]
 pub extern "C" fn pthread_mutex_setprioceiling(m: *mut libc::pthread_mutex_t, prio: c_int, old: *mut c_int) -> c_int {
-    let mr = mx(m);
-    let kind = mr.kind.load(Ordering::Relaxed);
-    if kind & KIND_PP == 0 || !(PRIO_MIN..=PRIO_MAX).contains(&prio) {
+    if !(PRIO_MIN..=PRIO_MAX).contains(&prio) {
+        // glibc checks the mutex's kind first; both are EINVAL.
         return libc::EINVAL;
     }
-    // As glibc: the ceiling changes under the lock, taken unless the
-    // caller holds it already (an error-checking one it holds: EDEADLK).
-    let held = mr.held_by_caller();
-    if held && kind & TYPE_MASK == TYPE_ERRORCHECK {
-        return libc::EDEADLK;
-    }
-    if !held {
-        let r = mr.lock(Limit::Forever);
-        if r != 0 {
-            return r;
+    match mx(m).set_ceiling(prio as u32) {
+        Ok(prev) => {
+            if !old.is_null() {
+                // SAFETY: valid out-pointer from the program.
+                unsafe { *old = prev as c_int };
+            }
+            0
         }
+        Err(e) => e,
     }
-    let prev = mr.ceiling.swap(prio as u32, Ordering::Relaxed);
-    if !held {
-        mr.unlock();
-    }
-    if !old.is_null() {
-        // SAFETY: valid out-pointer from the program.
-        unsafe { *old = prev as c_int };
-    }
-    0
 }
 
 #[no_mangle]

@@ -143,6 +143,64 @@ impl Limit {
 }
 
 impl Mutex {
+    /// `pthread_mutex_init` with a checked `kind` and priority `ceiling`:
+    /// unlocked, no owner, out of every robust list.
+    pub fn init(&self, kind: i32, ceiling: u32) {
+        self.lock.store(0, Ordering::Relaxed);
+        self.count.store(0, Ordering::Relaxed);
+        self.owner.store(0, Ordering::Relaxed);
+        self.nusers.store(0, Ordering::Relaxed);
+        self.ceiling.store(ceiling, Ordering::Relaxed);
+        self.prev.store(core::ptr::null_mut(), Ordering::Relaxed);
+        self.next.store(core::ptr::null_mut(), Ordering::Relaxed);
+        self.kind.store(kind, Ordering::Release);
+    }
+
+    /// `pthread_mutex_destroy`: EBUSY while a non-robust one is held; as
+    /// glibc, a destroyed mutex has kind -1, and locking it fails (EINVAL).
+    pub fn destroy(&self) -> c_int {
+        let kind = self.kind.load(Ordering::Relaxed);
+        if kind & KIND_ROBUST == 0 && Enc::of(kind).held(self.lock.load(Ordering::Relaxed)) {
+            return libc::EBUSY;
+        }
+        self.kind.store(-1, Ordering::Relaxed);
+        0
+    }
+
+    /// The priority ceiling of a PTHREAD_PRIO_PROTECT mutex (else EINVAL).
+    pub fn ceiling(&self) -> Result<u32, c_int> {
+        if self.kind.load(Ordering::Relaxed) & KIND_PP == 0 {
+            return Err(libc::EINVAL);
+        }
+        Ok(self.ceiling.load(Ordering::Relaxed))
+    }
+
+    /// Sets the ceiling of a PTHREAD_PRIO_PROTECT mutex to a valid `prio`,
+    /// returning the old one. As glibc: the ceiling changes under the lock,
+    /// taken unless the caller holds it already (an error-checking one it
+    /// holds: EDEADLK).
+    pub fn set_ceiling(&self, prio: u32) -> Result<u32, c_int> {
+        let kind = self.kind.load(Ordering::Relaxed);
+        if kind & KIND_PP == 0 {
+            return Err(libc::EINVAL);
+        }
+        let held = self.held_by_caller();
+        if held && kind & TYPE_MASK == TYPE_ERRORCHECK {
+            return Err(libc::EDEADLK);
+        }
+        if !held {
+            let r = self.lock(Limit::Forever);
+            if r != 0 {
+                return Err(r);
+            }
+        }
+        let prev = self.ceiling.swap(prio, Ordering::Relaxed);
+        if !held {
+            self.unlock();
+        }
+        Ok(prev)
+    }
+
     #[inline]
     pub fn scope(kind: i32) -> Scope {
         if kind & KIND_PSHARED != 0 {
