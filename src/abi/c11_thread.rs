@@ -107,11 +107,7 @@ pub extern "C" fn thrd_sleep(req: *const libc::timespec, rem: *mut libc::timespe
     }
     let rel = (ts.tv_sec as u64).saturating_mul(time::NS_PER_SEC).saturating_add(ts.tv_nsec as u64);
     let deadline = time::now().saturating_add(rel);
-    // Nobody unparks it: only the deadline (or a stale permit) ends a park.
-    while time::now() < deadline {
-        let (c, t) = sched::current_user().expect("user thread left its carrier");
-        park::park_user(c, t, Some(deadline));
-    }
+    park::sleep_until(deadline);
     0
 }
 

@@ -59,6 +59,16 @@ fn fire_timers() -> usize {
 
 const FINISH_PARK: Continuation = Continuation { run: finish_park, arg: 0 };
 
+/// Parks the calling user thread until the monotonic clock reaches
+/// `deadline` (ns): nobody unparks it, so only the deadline — or a stale
+/// permit, which the loop absorbs — ends a park. The caller is a user thread.
+pub fn sleep_until(deadline: u64) {
+    while time::now() < deadline {
+        let (c, t) = sched::current_user().expect("sleep_until off the carriers");
+        park_user(c, t, Some(deadline));
+    }
+}
+
 /// Completes a park after `t`'s switch-out (run by the next context).
 fn finish_park(t: *mut UThread, _: usize) {
     // SAFETY: `t` is a parked descriptor (type-stable).
@@ -144,6 +154,7 @@ impl Waiter {
     pub unsafe fn wake(w: *const Waiter) {
         // SAFETY: per the contract, `w` is live until the store below.
         let thread = unsafe { (*w).thread };
+        // SAFETY: as above.
         let word = unsafe { &(*w).word } as *const AtomicU32;
         // SAFETY: as above.
         unsafe { (*word).store(1, Ordering::Release) };
