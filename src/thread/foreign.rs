@@ -90,7 +90,7 @@ pub fn lookup(tp: usize) -> *mut UThread {
         (*t).kind = Kind::Foreign;
         (*t).ctx.tp = tp;
         (*t).join_state.store(crate::mem::uthread::JOINABLE, core::sync::atomic::Ordering::Relaxed);
-        (*t).name = pool::process_name();
+        (*t).name.set(pool::process_name());
     }
     REGISTRY.with(|r| {
         // SAFETY: `t` is ours until listed.
@@ -104,9 +104,8 @@ pub fn lookup(tp: usize) -> *mut UThread {
 
 extern "C" fn on_exit(t: *mut c_void) {
     let t = t as *mut UThread;
-    // SAFETY: runs on the exiting foreign thread itself, owner of `t`.
-    unsafe { crate::thread::key::run_destructors(&mut (*t).keys) };
-    crate::sync::mutex_robust::release_all(t);
+    // Runs on the exiting foreign thread itself, owner of `t`.
+    crate::thread::exit::release_thread_state(t);
     REGISTRY.with(|r| {
         r.unlink(t);
         // SAFETY: as above; nobody else uses a foreign descriptor's keys.

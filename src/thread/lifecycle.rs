@@ -75,10 +75,10 @@ pub fn create(spawn: &Spawn, start: StartRoutine, arg: *mut c_void) -> Result<*m
         tr.arg = arg;
         tr.retval = core::ptr::null_mut();
         tr.cleanup = core::ptr::null_mut();
-        tr.sched = spawn.sched;
+        tr.sched.set(spawn.sched);
         tr.joiner.store(core::ptr::null_mut(), Ordering::Relaxed);
         tr.park_state.store(0, Ordering::Relaxed);
-        tr.name = pool::process_name();
+        tr.name.set(pool::process_name());
         tr.join_state.store(if spawn.detached { DETACHED } else { JOINABLE }, Ordering::Relaxed);
         tr.ctx.sp = new_context(st.top, thread_start, t as usize, mnthread_context_return, arch::fp_control());
     }
@@ -138,8 +138,7 @@ pub fn exit_current(retval: *mut c_void) -> ! {
         if (*t).kind != Kind::Main {
             (real().call_tls_dtors)();
         }
-        crate::thread::key::run_destructors(&mut (*t).keys);
-        crate::sync::mutex_robust::release_all(t);
+        crate::thread::exit::release_thread_state(t);
         libc::uselocale(-1isize as libc::locale_t); // LC_GLOBAL_LOCALE
     }
     if LIVE.fetch_sub(1, Ordering::AcqRel) == 1 {

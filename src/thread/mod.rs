@@ -3,12 +3,14 @@
 //! * [`runtime`] — initialisation, configuration read once, starting the
 //!   carriers and moving the main thread onto them; the off-carrier identity.
 //! * [`lifecycle`] — create, exit, join, detach.
+//! * [`exit`] — the end-of-thread steps user and foreign threads share.
 //! * [`pool`] — reaped descriptors kept with their TCB and stack for reuse.
 //! * [`foreign`] — descriptors for kernel threads mnthread did not create.
 //! * [`key`] — thread-specific data.
 //! * [`unwind`] — `pthread_exit`'s forced unwinding and cleanup buffers.
 //! * [`overflow`] — telling a stack overflow from any other fault.
 
+pub mod exit;
 pub mod foreign;
 pub mod key;
 pub mod lifecycle;
