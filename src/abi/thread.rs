@@ -8,19 +8,19 @@ use crate::thread::lifecycle;
 use crate::thread::runtime;
 use crate::sys::real::{real, StartRoutine};
 use crate::sys::time;
-use crate::mem::uthread::{Kind, UThread, DETACHED, FREE};
+use crate::mem::uthread::{Kind, SchedInfo, UThread, DETACHED, FREE};
 
 fn desc(t: libc::pthread_t) -> *mut UThread {
     t as *mut UThread
 }
 
-fn live(t: libc::pthread_t) -> Option<&'static mut UThread> {
+fn live(t: libc::pthread_t) -> Option<&'static UThread> {
     if !crate::mem::uthread::SLAB.plausible(desc(t)) {
         return None;
     }
     // SAFETY: a pthread_t is a descriptor pointer from this library; they are
     // type-stable, so even a stale one reads as a (FREE) descriptor.
-    let t = unsafe { &mut *desc(t) };
+    let t = unsafe { &*desc(t) };
     (t.join_state.load(core::sync::atomic::Ordering::Acquire) != FREE).then_some(t)
 }
 
@@ -33,7 +33,7 @@ pub extern "C" fn pthread_create(
 ) -> c_int {
     let me = runtime::current();
     // SAFETY: `me` is the caller's descriptor.
-    let spawn = super::attr::spawn_of(attr as *const Attr, unsafe { (*me).sched });
+    let spawn = super::attr::spawn_of(attr as *const Attr, unsafe { (*me).sched.get() });
     match lifecycle::create(&spawn, start, arg) {
         Ok(t) => {
             // SAFETY: valid out-pointer from the program.
@@ -122,20 +122,21 @@ pub extern "C" fn pthread_setname_np(t: libc::pthread_t, name: *const c_char) ->
     }
     let mut n = [0u8; 16];
     n[..bytes.len()].copy_from_slice(bytes);
-    t.name = n;
+    t.name.set(n);
     0
 }
 
 #[no_mangle]
 pub extern "C" fn pthread_getname_np(t: libc::pthread_t, buf: *mut c_char, len: usize) -> c_int {
     let Some(t) = live(t) else { return libc::ESRCH };
-    let n = t.name.iter().position(|&b| b == 0).unwrap_or(16);
+    let name = t.name.get();
+    let n = name.iter().position(|&b| b == 0).unwrap_or(16);
     if len < n + 1 {
         return libc::ERANGE;
     }
     // SAFETY: `buf` holds `len` > n bytes.
     unsafe {
-        core::ptr::copy_nonoverlapping(t.name.as_ptr(), buf as *mut u8, n);
+        core::ptr::copy_nonoverlapping(name.as_ptr(), buf as *mut u8, n);
         *buf.add(n) = 0;
     }
     0
@@ -159,18 +160,20 @@ pub extern "C" fn pthread_getattr_np(t: libc::pthread_t, attr: *mut libc::pthrea
     if tr.join_state.load(core::sync::atomic::Ordering::Acquire) == DETACHED {
         a.flags |= FLAG_DETACHSTATE;
     }
-    a.policy = tr.sched.policy;
-    a.sched_priority = tr.sched.priority;
+    let sched = tr.sched.get();
+    a.policy = sched.policy;
+    a.sched_priority = sched.priority;
     0
 }
 
 #[no_mangle]
 pub extern "C" fn pthread_getschedparam(t: libc::pthread_t, policy: *mut c_int, param: *mut libc::sched_param) -> c_int {
     let Some(t) = live(t) else { return libc::ESRCH };
+    let sched = t.sched.get();
     // SAFETY: valid out-pointers.
     unsafe {
-        *policy = t.sched.policy;
-        (*param).sched_priority = t.sched.priority;
+        *policy = sched.policy;
+        (*param).sched_priority = sched.priority;
     }
     0
 }
@@ -183,19 +186,22 @@ pub extern "C" fn pthread_setschedparam(t: libc::pthread_t, policy: c_int, param
     if !valid_policy(policy) || !valid_priority(policy, prio) {
         return libc::EINVAL;
     }
-    t.sched.policy = policy;
-    t.sched.priority = prio;
+    t.sched.set(SchedInfo { policy, priority: prio });
     0
 }
 
 #[no_mangle]
 pub extern "C" fn pthread_setschedprio(t: libc::pthread_t, prio: c_int) -> c_int {
     let Some(t) = live(t) else { return libc::ESRCH };
-    if !valid_priority(t.sched.policy, prio) {
-        return libc::EINVAL;
+    loop {
+        let policy = t.sched.get().policy;
+        if !valid_priority(policy, prio) {
+            return libc::EINVAL;
+        }
+        if t.sched.set_priority(policy, prio) {
+            return 0;
+        }
     }
-    t.sched.priority = prio;
-    0
 }
 
 static CONCURRENCY: core::sync::atomic::AtomicI32 = core::sync::atomic::AtomicI32::new(0);

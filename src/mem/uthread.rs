@@ -14,7 +14,7 @@
 //! `FREE` marks a reaped descriptor, so a late join/detach gets ESRCH.
 
 use core::ffi::{c_int, c_void};
-use core::sync::atomic::{AtomicPtr, AtomicU32, AtomicU64};
+use core::sync::atomic::{AtomicPtr, AtomicU32, AtomicU64, Ordering};
 
 use crate::mem::slab::Slab;
 use crate::mem::stack::Stack;
@@ -73,8 +73,10 @@ pub struct UThread {
     pub arg: *mut c_void,
     pub retval: *mut c_void,
     pub stack: Stack,
-    pub sched: SchedInfo,
-    pub name: [u8; 16],
+    /// Scheduling attributes, set and read by any thread.
+    pub sched: AtomicSched,
+    /// `pthread_setname_np`'s name (NUL-padded).
+    pub name: ThreadName,
     /// Link in the free pool.
     pub free_next: *mut UThread,
     pub keys: KeyData,
@@ -123,4 +125,76 @@ pub struct CleanupBuf {
     pub mask_was_saved: c_int,
     pub prev: *mut CleanupBuf,
     pub pad: [*mut c_void; 3],
+}
+
+/// A thread's name, read and written by any thread: a sequence lock over
+/// two words (odd `seq`: a writer is storing), so a reader never sees half
+/// of one name and half of another, and a writer never waits on a reader.
+#[repr(C)]
+pub struct ThreadName {
+    seq: AtomicU32,
+    words: [AtomicU64; 2],
+}
+
+impl ThreadName {
+    pub fn set(&self, name: [u8; 16]) {
+        let mut s = self.seq.load(Ordering::Relaxed);
+        loop {
+            // Take the odd state from an even one (one writer at a time).
+            if s.is_multiple_of(2) {
+                match self.seq.compare_exchange_weak(s, s + 1, Ordering::Acquire, Ordering::Relaxed) {
+                    Ok(_) => break,
+                    Err(now) => s = now,
+                }
+            } else {
+                core::hint::spin_loop();
+                s = self.seq.load(Ordering::Relaxed);
+            }
+        }
+        core::sync::atomic::fence(Ordering::Release);
+        self.words[0].store(u64::from_ne_bytes(name[..8].try_into().unwrap()), Ordering::Relaxed);
+        self.words[1].store(u64::from_ne_bytes(name[8..].try_into().unwrap()), Ordering::Relaxed);
+        self.seq.store(s + 2, Ordering::Release);
+    }
+
+    pub fn get(&self) -> [u8; 16] {
+        loop {
+            let s = self.seq.load(Ordering::Acquire);
+            if !s.is_multiple_of(2) {
+                core::hint::spin_loop();
+                continue;
+            }
+            let (lo, hi) = (self.words[0].load(Ordering::Relaxed), self.words[1].load(Ordering::Relaxed));
+            core::sync::atomic::fence(Ordering::Acquire);
+            if self.seq.load(Ordering::Relaxed) == s {
+                let mut n = [0u8; 16];
+                n[..8].copy_from_slice(&lo.to_ne_bytes());
+                n[8..].copy_from_slice(&hi.to_ne_bytes());
+                return n;
+            }
+        }
+    }
+}
+
+/// A [`SchedInfo`] in one word, so `pthread_setschedparam` from another
+/// thread never leaves a policy with the wrong priority visible.
+#[repr(C)]
+pub struct AtomicSched(AtomicU64);
+
+impl AtomicSched {
+    pub fn get(&self) -> SchedInfo {
+        let v = self.0.load(Ordering::Relaxed);
+        SchedInfo { policy: (v >> 32) as i32, priority: v as u32 as i32 }
+    }
+
+    pub fn set(&self, s: SchedInfo) {
+        self.0.store(((s.policy as u32 as u64) << 32) | s.priority as u32 as u64, Ordering::Relaxed);
+    }
+
+    /// Sets the priority only if the policy is still `policy`; false if it
+    /// changed meanwhile.
+    pub fn set_priority(&self, policy: i32, priority: i32) -> bool {
+        let old = self.0.load(Ordering::Relaxed);
+        (old >> 32) as i32 == policy && self.0.compare_exchange(old, ((policy as u32 as u64) << 32) | priority as u32 as u64, Ordering::Relaxed, Ordering::Relaxed).is_ok()
+    }
 }

@@ -58,8 +58,9 @@ extern "C" fn on_segv(_sig: i32, info: *mut libc::siginfo_t, uctx: *mut c_void) 
         let t = unsafe { &*t };
         if t.stack.overflowed(addr, sp) {
             let (mut a, mut b, mut c, mut d) = ([0u8; 20], [0u8; 20], [0u8; 20], [0u8; 20]);
-            let name_len = t.name.iter().position(|&b| b == 0).unwrap_or(16);
-            let name = core::str::from_utf8(&t.name[..name_len]).unwrap_or("?");
+            let name = t.name.get();
+            let name_len = name.iter().position(|&b| b == 0).unwrap_or(16);
+            let name = core::str::from_utf8(&name[..name_len]).unwrap_or("?");
             die(&[
                 "stack overflow in thread ",
                 fmt_hex(t as *const _ as u64, &mut a),

@@ -75,6 +75,7 @@ fn glibc_default_stack() -> usize {
 }
 
 fn online_cpus() -> usize {
+    // SAFETY: a cpu_set_t is plain bits; all zeroes is the empty set.
     let mut set: libc::cpu_set_t = unsafe { core::mem::zeroed() };
     // SAFETY: sched_getaffinity fills `set`.
     if unsafe { libc::sched_getaffinity(0, core::mem::size_of::<libc::cpu_set_t>(), &mut set) } == 0 {
@@ -114,7 +115,7 @@ pub fn init() {
         (*main).kind = Kind::Main;
         (*main).ctx.tp = arch::thread_pointer();
         (*main).stack = Stack::NONE;
-        (*main).name = pool::process_name();
+        (*main).name.set(pool::process_name());
     }
     MAIN.store(main as usize, Ordering::Release);
 }
