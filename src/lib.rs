@@ -27,6 +27,9 @@
 // `mem::slab`): any such pointer may be dereferenced, which is the point of
 // that design, so functions taking one are not `unsafe fn`.
 #![allow(clippy::not_unsafe_ptr_arg_deref)]
+// Every unsafe block says why it holds, also inside unsafe fns.
+#![deny(clippy::undocumented_unsafe_blocks)]
+#![deny(unsafe_op_in_unsafe_fn)]
 
 pub mod abi;
 pub mod arch;

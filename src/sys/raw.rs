@@ -25,6 +25,7 @@ pub unsafe fn syscall6(n: i64, a1: usize, a2: usize, a3: usize, a4: usize, a5: u
 /// As [`syscall6`].
 #[inline(always)]
 pub unsafe fn syscall3(n: i64, a1: usize, a2: usize, a3: usize) -> isize {
+    // SAFETY: forwarded contract; the unused arguments are zero.
     unsafe { syscall6(n, a1, a2, a3, 0, 0, 0) }
 }
 
@@ -92,24 +93,28 @@ pub fn write_stderr(bytes: &[u8]) {
 /// # Safety
 /// As mmap(2): a fixed mapping may replace memory the caller still uses.
 pub unsafe fn mmap(addr: usize, len: usize, prot: i32, flags: i32) -> isize {
+    // SAFETY: forwarded contract (mmap(2) checks its arguments).
     unsafe { syscall6(libc::SYS_mmap, addr, len, prot as usize, flags as usize, !0usize, 0) }
 }
 
 /// # Safety
 /// The range must not be in use by anyone.
 pub unsafe fn munmap(addr: usize, len: usize) -> isize {
+    // SAFETY: forwarded contract.
     unsafe { syscall3(libc::SYS_munmap, addr, len, 0) }
 }
 
 /// # Safety
 /// As madvise(2): discarding advice loses the range's contents.
 pub unsafe fn madvise(addr: usize, len: usize, advice: i32) -> isize {
+    // SAFETY: forwarded contract.
     unsafe { syscall3(libc::SYS_madvise, addr, len, advice as usize) }
 }
 
 /// # Safety
 /// As mprotect(2).
 pub unsafe fn mprotect(addr: usize, len: usize, prot: i32) -> isize {
+    // SAFETY: forwarded contract.
     unsafe { syscall3(libc::SYS_mprotect, addr, len, prot as usize) }
 }
 
