@@ -2,6 +2,7 @@
 //!
 //! * [`runtime`] — initialisation, configuration read once, starting the
 //!   carriers and moving the main thread onto them; the off-carrier identity.
+//! * [`attr`] — attribute layout, process-wide defaults, what create makes of them.
 //! * [`lifecycle`] — create, exit, join, detach.
 //! * [`exit`] — the end-of-thread steps user and foreign threads share.
 //! * [`pool`] — reaped descriptors kept with their TCB and stack for reuse.
@@ -10,6 +11,7 @@
 //! * [`unwind`] — `pthread_exit`'s forced unwinding and cleanup buffers.
 //! * [`overflow`] — telling a stack overflow from any other fault.
 
+pub mod attr;
 pub mod exit;
 pub mod foreign;
 pub mod key;
