@@ -7,17 +7,27 @@
 //! Blocking in join (and, in later milestones, in locks and I/O) parks only
 //! the user thread; the carrier runs another.
 //!
-//! Layers, each using only those above it (see ../shared/design/ARCHITECTURE.md):
-//! 1. [`sys`] — raw syscalls, resolved glibc entry points, the internal lock.
-//! 2. [`arch`] — context switch, `%fs`/`%gs` bases.
-//! 3. [`mem`] — stacks, TCBs, type-stable descriptor storage.
-//! 4. [`sched`] — carriers, run queues, stealing, idle sleep, timers.
-//! 5. [`park`], [`lot`] — the waiting primitive and address-keyed wait queues.
-//! 6. [`sync`], [`offload`] — synchronisation objects, blocking work done
-//!    by kernel threads for parked user threads.
-//! 7. [`thread`], [`lifecycle`], [`key`], [`foreign`], [`runtime`] — threads;
-//!    [`atfork`] — the fork-handler registry.
-//! 8. [`abi`] — the exported C symbols.
+//! The folder tree is the layer diagram. Each layer uses only the ones
+//! listed before it (`make test` checks it with `tools/check_layers.py`);
+//! lower layers reach higher ones only through what those register with
+//! them — continuations handed to a switch, work sources polled by the
+//! scheduler, the off-carrier identity:
+//! 1. [`sys`] — raw syscalls, resolved glibc entry points, locks, time,
+//!    errno, fatal errors, the set*id broadcast.
+//! 2. [`arch`] — context switch, `%fs`/`%gs` bases, floating-point state.
+//! 3. [`mem`] — the runtime's heap, stacks, TCBs, the type-stable slab and
+//!    the thread descriptor (plain data every layer above keeps state in).
+//! 4. [`sched`] — carriers, run queues, stealing, idle sleep, the timer
+//!    heap; "who am I" ([`sched::current`]).
+//! 5. [`park`] — the park state word, parking, the address-keyed lot,
+//!    offload of blocking kernel calls.
+//! 6. [`sync`] — mutexes, conds, rwlocks, barriers, spinlocks, semaphores,
+//!    the futex emulation and its syscall decoding.
+//! 7. [`thread`] — initialisation and start-up, attributes and defaults,
+//!    create/exit/join, the descriptor pool, foreign threads, keys,
+//!    unwinding, stack-overflow reports.
+//! 8. [`fork`] — the fork-handler registry and the fork protocol.
+//! 9. [`abi`] — the exported C symbols: checked conversions, nothing else.
 //!
 //! Rules: the runtime keeps no state in `%fs` TLS (no Rust thread-locals), never
 //! calls libc's pthread or futex entry points (they are mnthread's own
