@@ -1,13 +1,13 @@
 # mnthread — build, test and benchmark.
 #   make         build target/release/libmnthread.so and include/mnthread.h
-#   make test    the layering check, Rust unit tests, loom models, clippy, every C test three ways (glibc, LD_PRELOAD, linked)
+#   make test    the layering and export checks, Rust unit tests, loom models, clippy, every C test three ways (glibc, LD_PRELOAD, linked)
 #   make bench   the C benchmarks under glibc and mnthread in one run, with ratios
 #   make demo    a bundled unmodified C program under glibc and under mnthread
 
 LIB := target/release/libmnthread.so
 BUILD := build
 
-.PHONY: all lib test ctest rtest loom layers bench demo clippy clean
+.PHONY: all lib test ctest rtest loom layers exports bench demo clippy clean
 
 all: lib
 
@@ -33,7 +33,11 @@ ctest: lib
 layers:
 	python3 tools/check_layers.py src
 
-test: layers rtest loom clippy ctest
+# The .so's dynamic symbol table is the API and nothing else.
+exports: lib
+	python3 tools/check_exports.py $(LIB)
+
+test: layers rtest loom clippy exports ctest
 
 bench: lib
 	python3 bench/run.py --lib $(LIB) --build $(BUILD)/bench

@@ -28,15 +28,17 @@ pub extern "C" fn __pthread_once(ctl: *mut libc::pthread_once_t, init: extern "C
 
 /// Parks the caller while `*word == value` (checked under the wait-queue
 /// lock, so a change made before the matching wake is never missed).
-#[no_mangle]
-pub extern "C" fn mnthread_once_wait(word: *mut c_int, value: c_int) {
+extern "C" fn mnthread_once_wait(word: *mut c_int, value: c_int) {
     // SAFETY: the program's once object, alive while pthread_once runs.
     let w = unsafe { &*(word as *const AtomicI32) };
     lot::wait(word as usize, lot::ALL_BITS, || w.load(Ordering::Acquire) == value, None);
 }
 
 /// Wakes up to `n` callers parked on `word`.
-#[no_mangle]
-pub extern "C" fn mnthread_once_wake(word: *mut c_int, n: c_int) {
+extern "C" fn mnthread_once_wake(word: *mut c_int, n: c_int) {
     lot::wake(word as usize, n.max(0) as usize, lot::ALL_BITS);
 }
+
+// What src/c/once.c calls.
+crate::c_callable!("mnthread_once_wait" => mnthread_once_wait);
+crate::c_callable!("mnthread_once_wake" => mnthread_once_wake);

@@ -46,16 +46,14 @@ pub extern "C" fn syscall(number: c_long, a1: c_long, a2: c_long, a3: c_long, a4
 }
 
 /// Sets errno from a raw result `-errno` and returns -1.
-#[no_mangle]
-pub extern "C" fn mnthread_syscall_error(raw_result: c_long) -> c_long {
+extern "C" fn mnthread_syscall_error(raw_result: c_long) -> c_long {
     errno::set(-raw_result as c_int);
     -1
 }
 
 /// `syscall(SYS_futex, uaddr, op, val, timeout_or_val2, uaddr2, val3)`.
 /// Only the low 32 bits of the int arguments are meaningful (variadic ints).
-#[no_mangle]
-pub extern "C" fn mnthread_futex_syscall(
+extern "C" fn mnthread_futex_syscall(
     _number: c_long,
     uaddr: usize,
     op: c_long,

@@ -83,3 +83,17 @@ pub fn fp_control() -> u64 {
     }
     mxcsr as u64 | (fpcw as u64) << 32
 }
+
+/// Makes the Rust function `$f` (an `extern "C" fn`) callable from the
+/// crate's own C files (src/c/) as `$name`, without putting it in the
+/// library's dynamic symbol table: a hidden symbol that tail-jumps to it, so
+/// only the API is exported (`#[no_mangle]` would export it).
+#[macro_export]
+macro_rules! c_callable {
+    ($name:literal => $f:path) => {
+        core::arch::global_asm!(
+            concat!(".globl ", $name, "\n.hidden ", $name, "\n.type ", $name, ",@function\n", $name, ":\n  jmp {f}\n.size ", $name, ", .-", $name),
+            f = sym $f,
+        );
+    };
+}

@@ -74,8 +74,7 @@ unsafe extern "C" fn exception_dropped(_reason: c_int, _exc: *mut UnwindExceptio
 }
 
 /// `pthread_exit` begins: records the value; null if glibc runs the thread.
-#[no_mangle]
-pub extern "C" fn mnthread_exit_begin(retval: *mut c_void) -> *mut UnwindException {
+extern "C" fn mnthread_exit_begin(retval: *mut c_void) -> *mut UnwindException {
     let Some(t) = sched::current_user().map(|(_, t)| t) else { return core::ptr::null_mut() };
     // SAFETY: the calling thread's own descriptor.
     unsafe { (*t).retval = retval };
@@ -83,8 +82,7 @@ pub extern "C" fn mnthread_exit_begin(retval: *mut c_void) -> *mut UnwindExcepti
 }
 
 /// The handler of `buf` has run: pops it; null if glibc runs the thread.
-#[no_mangle]
-pub extern "C" fn mnthread_unwind_resume(buf: *mut c_void) -> *mut UnwindException {
+extern "C" fn mnthread_unwind_resume(buf: *mut c_void) -> *mut UnwindException {
     let Some(t) = sched::current_user().map(|(_, t)| t) else { return core::ptr::null_mut() };
     // SAFETY: `buf` is the innermost registered buffer, whose handler ran.
     unsafe { (*t).cleanup = (*(buf as *mut CleanupBuf)).prev };
@@ -92,36 +90,31 @@ pub extern "C" fn mnthread_unwind_resume(buf: *mut c_void) -> *mut UnwindExcepti
 }
 
 /// The innermost registered cleanup buffer of the calling thread, or null.
-#[no_mangle]
-pub extern "C" fn mnthread_cleanup_top() -> *mut CleanupBuf {
+extern "C" fn mnthread_cleanup_top() -> *mut CleanupBuf {
     // SAFETY: the calling thread's own descriptor.
     sched::current_user().map(|(_, t)| t).map_or(core::ptr::null_mut(), |t| unsafe { (*t).cleanup })
 }
 
 /// The stack pointer saved in a cleanup buffer's jmp_buf (glibc's
 /// PTR_DEMANGLE: rotate right 17, xor the pointer guard).
-#[no_mangle]
-pub extern "C" fn mnthread_cleanup_sp(buf: *const CleanupBuf) -> usize {
+extern "C" fn mnthread_cleanup_sp(buf: *const CleanupBuf) -> usize {
     // SAFETY: a registered buffer in a live frame of this stack.
     unsafe { (*buf).jmp[JB_RSP].rotate_right(0x11) ^ tcb::pointer_guard() }
 }
 
 /// The unwinding is over: the thread exits with its recorded value.
-#[no_mangle]
-pub extern "C" fn mnthread_exit_now() -> ! {
+extern "C" fn mnthread_exit_now() -> ! {
     let t = sched::current_user().map(|(_, t)| t).unwrap_or_else(|| die(&["exit unwinding on a thread mnthread does not run"]));
     // SAFETY: the calling thread's own descriptor.
     lifecycle::exit_current(unsafe { (*t).retval })
 }
 
-#[no_mangle]
-pub extern "C" fn mnthread_real_pthread_exit(retval: *mut c_void) -> ! {
+extern "C" fn mnthread_real_pthread_exit(retval: *mut c_void) -> ! {
     // SAFETY: glibc's pthread_exit for a thread glibc runs.
     unsafe { (real().pthread_exit)(retval) }
 }
 
-#[no_mangle]
-pub extern "C" fn mnthread_real_unwind_next(buf: *mut c_void) -> ! {
+extern "C" fn mnthread_real_unwind_next(buf: *mut c_void) -> ! {
     // SAFETY: glibc's own chain for a thread glibc runs.
     unsafe { (real().unwind_next)(buf) }
 }
@@ -149,3 +142,12 @@ pub extern "C" fn __pthread_unregister_cancel(buf: *mut c_void) {
         None => unsafe { (real().unregister_cancel)(buf) },
     }
 }
+
+// What src/c/unwind.c calls.
+crate::c_callable!("mnthread_exit_begin" => mnthread_exit_begin);
+crate::c_callable!("mnthread_unwind_resume" => mnthread_unwind_resume);
+crate::c_callable!("mnthread_cleanup_top" => mnthread_cleanup_top);
+crate::c_callable!("mnthread_cleanup_sp" => mnthread_cleanup_sp);
+crate::c_callable!("mnthread_exit_now" => mnthread_exit_now);
+crate::c_callable!("mnthread_real_pthread_exit" => mnthread_real_pthread_exit);
+crate::c_callable!("mnthread_real_unwind_next" => mnthread_real_unwind_next);

@@ -1,0 +1,39 @@
+#!/usr/bin/env python3
+"""The export check run by `make test`: the library's dynamic symbol table
+is its API and nothing else.
+
+Allowed: the `#[no_mangle]` Rust functions and the global functions of
+src/c/ that are not `mnthread_*` (glibc's thread API and the libc entry
+points mnthread interposes), and the `mnthread_*` functions
+include/mnthread.h declares. Every one of those must
+be exported, and nothing else may be (internal glue called from src/c or
+asm stays hidden: see `c_callable!`). Exits 1 on any difference.
+"""
+import glob
+import re
+import subprocess
+import sys
+
+lib = sys.argv[1] if len(sys.argv) > 1 else "target/release/libmnthread.so"
+api = set()
+for path in sorted(glob.glob("src/**/*.rs", recursive=True)):
+    for name in re.findall(r"#\[no_mangle\]\s*(?:#\[[^\]]*\]\s*)*pub\s+(?:unsafe\s+)?extern\s+\"C\"\s+fn\s+(\w+)", open(path).read()):
+        if not name.startswith("mnthread_"):
+            api.add(name)
+for path in sorted(glob.glob("src/c/*.c")):
+    for name in re.findall(r"^(?!static)[A-Za-z_][\w \*]*?\b(\w+)\s*\([^;]*\)\s*\{", open(path).read(), re.M):
+        if not name.startswith("mnthread_"):
+            api.add(name)
+api |= set(re.findall(r"\b(mnthread_\w+)\s*\(", open("include/mnthread.h").read()))
+
+out = subprocess.run(["nm", "-D", "--defined-only", lib], check=True, capture_output=True, text=True).stdout
+exported = {line.split()[-1].split("@")[0] for line in out.splitlines() if line.strip()}
+
+extra, missing = sorted(exported - api), sorted(api - exported)
+for name in extra:
+    print(f"{lib}: exports {name}, which is not API")
+for name in missing:
+    print(f"{lib}: does not export the API function {name}")
+if extra or missing:
+    sys.exit(1)
+print(f"exports: {len(exported)} symbols, all API")
