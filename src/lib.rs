@@ -29,6 +29,9 @@
 //! 8. [`fork`] — the fork-handler registry and the fork protocol.
 //! 9. [`abi`] — the exported C symbols: checked conversions, nothing else.
 //!
+//! The design — the picture, the rules, each protocol's invariants, the
+//! alternatives rejected and the glibc facts relied on — is docs/DESIGN.md.
+//!
 //! Rules: the runtime keeps no state in `%fs` TLS (no Rust thread-locals), never
 //! calls libc's pthread or futex entry points (they are mnthread's own
 //! exports), and never holds a `RawLock` across a context switch.

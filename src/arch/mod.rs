@@ -4,7 +4,7 @@
 //! * [`switch`] — the context switch and a new thread's first frame.
 //! * `%fs` base: the thread pointer glibc uses (`struct pthread *`).
 //! * `%gs` base: the current carrier (`sched::Carrier`); nothing in glibc,
-//!   libstdc++ or Rust std touches `%gs` (PLATFORM.md).
+//!   libstdc++ or Rust std touches `%gs` (docs/DESIGN.md, glibc facts).
 
 pub mod switch;
 

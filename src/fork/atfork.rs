@@ -6,7 +6,7 @@
 //! statically and hands the handlers to libc's `__register_atfork` together
 //! with the registering object's `__dso_handle`. glibc would run them inside
 //! its own fork, which mnthread calls on the carrier's glibc TCB (see
-//! `abi::fork`): a handler would see the carrier's identity in
+//! `fork::protocol`): a handler would see the carrier's identity in
 //! `pthread_self()`, and one that waits for a lock held by another user
 //! thread would park — or block the carrier — with `%fs` pointing at the
 //! wrong TCB and glibc's fork lock held. So mnthread exports
@@ -56,7 +56,7 @@
 //!
 //! # Alternatives rejected
 //! * Letting glibc keep the handlers and running its fork on the user TCB:
-//!   glibc's fork walks its thread lists through the TCB (`abi::fork`).
+//!   glibc's fork walks its thread lists through the TCB (`fork::protocol`).
 //! * A linked list of nodes: the walk by id needs a sorted array to search.
 //! * Holding the lock across the whole fork, handlers included: a handler
 //!   that registers would deadlock, and a parked holder would make every

@@ -3,7 +3,7 @@
 //! x86_64 glibc places `struct pthread` at the thread pointer (`%fs` base)
 //! and the static TLS blocks of all initially loaded modules below it. ld.so
 //! builds that memory for us (`_dl_allocate_tls`: dtv + static TLS images);
-//! we then fill in what glibc's own thread start would (PLATFORM.md lists
+//! we then fill in what glibc's own thread start would (docs/DESIGN.md lists
 //! each field and the crash it prevents):
 //!
 //! * `tcb`/`self` point at the TCB; `multiple_threads`, `sysinfo`, the stack

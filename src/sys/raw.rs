@@ -138,7 +138,7 @@ pub fn arch_set_fs(base: usize) {
 }
 
 pub fn arch_set_gs(base: usize) {
-    // SAFETY: nothing in glibc or the program uses %gs (PLATFORM.md).
+    // SAFETY: nothing in glibc or the program uses %gs (docs/DESIGN.md, glibc facts).
     unsafe { syscall3(libc::SYS_arch_prctl, ARCH_SET_GS, base, 0) };
 }
 
