@@ -7,7 +7,10 @@ src/c/ that are not `mnthread_*` (glibc's thread API and the libc entry
 points mnthread interposes), and the `mnthread_*` functions
 include/mnthread.h declares. Every one of those must
 be exported, and nothing else may be (internal glue called from src/c or
-asm stays hidden: see `c_callable!`). Exits 1 on any difference.
+asm stays hidden: see `c_callable!`). An export that mnthread.h does not
+declare must also be a function glibc's libc.so.6 defines: mnthread only
+replaces glibc's entry points, so a stray `#[no_mangle]` helper cannot pass
+as API just by being there. Exits 1 on any difference.
 """
 import glob
 import re
@@ -24,16 +27,29 @@ for path in sorted(glob.glob("src/c/*.c")):
     for name in re.findall(r"^(?!static)[A-Za-z_][\w \*]*?\b(\w+)\s*\([^;]*\)\s*\{", open(path).read(), re.M):
         if not name.startswith("mnthread_"):
             api.add(name)
-api |= set(re.findall(r"\b(mnthread_\w+)\s*\(", open("include/mnthread.h").read()))
 
-out = subprocess.run(["nm", "-D", "--defined-only", lib], check=True, capture_output=True, text=True).stdout
-exported = {line.split()[-1].split("@")[0] for line in out.splitlines() if line.strip()}
+ext = set(re.findall(r"\b(mnthread_\w+)\s*\(", open("include/mnthread.h").read()))
+api |= ext
+
+
+def dynamic_symbols(path):
+    out = subprocess.run(["nm", "-D", "--defined-only", path], check=True, capture_output=True, text=True).stdout
+    return {line.split()[-1].split("@")[0] for line in out.splitlines() if line.strip()}
+
+
+exported = dynamic_symbols(lib)
+ldd = subprocess.run(["ldd", lib], check=True, capture_output=True, text=True).stdout
+libc = re.search(r"^\s*libc\.so\.6 => (\S+)", ldd, re.M).group(1)
+glibc = dynamic_symbols(libc)
 
 extra, missing = sorted(exported - api), sorted(api - exported)
+not_glibc = sorted(exported - ext - glibc)
 for name in extra:
     print(f"{lib}: exports {name}, which is not API")
 for name in missing:
     print(f"{lib}: does not export the API function {name}")
-if extra or missing:
+for name in not_glibc:
+    print(f"{lib}: exports {name}, which neither include/mnthread.h nor {libc} declares")
+if extra or missing or not_glibc:
     sys.exit(1)
 print(f"exports: {len(exported)} symbols, all API")
