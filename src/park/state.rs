@@ -28,40 +28,12 @@
 //! it sees the condition) or comes after the consumption (a new permit).
 //! The loom models at the bottom check this.
 
-use core::sync::atomic::{AtomicU32, Ordering};
+use core::sync::atomic::Ordering;
 
-/// The operations the protocol needs from its word. The functions below are
-/// generic over it so that the runtime runs them on `core`'s `AtomicU32`
-/// (`UThread::park_state`) while the loom models run the very same code on
-/// loom's `AtomicU32` (implemented in the tests). Switching the atomic type
-/// itself under `cfg(loom)` would not do: the callers hold a `core` atomic.
-pub trait StateWord {
-    fn load(&self, order: Ordering) -> u32;
-    fn compare_exchange(&self, current: u32, new: u32, success: Ordering, failure: Ordering) -> Result<u32, u32>;
-    fn compare_exchange_weak(&self, current: u32, new: u32, success: Ordering, failure: Ordering)
-        -> Result<u32, u32>;
-    fn swap(&self, v: u32, order: Ordering) -> u32;
-}
-
-impl StateWord for AtomicU32 {
-    #[inline]
-    fn load(&self, order: Ordering) -> u32 {
-        AtomicU32::load(self, order)
-    }
-    #[inline]
-    fn compare_exchange(&self, current: u32, new: u32, success: Ordering, failure: Ordering) -> Result<u32, u32> {
-        AtomicU32::compare_exchange(self, current, new, success, failure)
-    }
-    #[inline]
-    fn compare_exchange_weak(&self, current: u32, new: u32, success: Ordering, failure: Ordering)
-        -> Result<u32, u32> {
-        AtomicU32::compare_exchange_weak(self, current, new, success, failure)
-    }
-    #[inline]
-    fn swap(&self, v: u32, order: Ordering) -> u32 {
-        AtomicU32::swap(self, v, order)
-    }
-}
+/// The functions below are generic over the word ([`AtomicWord`], the one
+/// atomics shim) so that the runtime runs them on `core`'s `AtomicU32`
+/// (`UThread::park_state`) and the loom models on loom's.
+pub use crate::sys::atomic::AtomicWord as StateWord;
 
 pub const RUNNING: u32 = 0;
 pub const NOTIFIED: u32 = 1;
@@ -129,6 +101,7 @@ pub fn unpark<W: StateWord>(w: &W) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use core::sync::atomic::AtomicU32;
 
     fn word(s: u32) -> AtomicU32 {
         AtomicU32::new(s)
@@ -240,34 +213,13 @@ mod tests {
 /// enqueue shows as `queued` larger than the number of switch-outs.
 #[cfg(all(test, loom))]
 mod loom_tests {
-    use super::{begin_park, claim_parked, finish_park, take_permit, unpark, StateWord};
+    use super::{begin_park, claim_parked, finish_park, take_permit, unpark};
     use super::{NOTIFIED, RUNNING};
     use core::sync::atomic::Ordering;
     use loom::cell::UnsafeCell;
     use loom::sync::atomic::{AtomicU32, AtomicUsize};
     use loom::sync::Arc;
     use loom::thread;
-
-    impl StateWord for AtomicU32 {
-        fn load(&self, order: Ordering) -> u32 {
-            AtomicU32::load(self, order)
-        }
-        fn compare_exchange(&self, current: u32, new: u32, success: Ordering, failure: Ordering) -> Result<u32, u32> {
-            AtomicU32::compare_exchange(self, current, new, success, failure)
-        }
-        fn compare_exchange_weak(
-            &self,
-            current: u32,
-            new: u32,
-            success: Ordering,
-            failure: Ordering,
-        ) -> Result<u32, u32> {
-            AtomicU32::compare_exchange_weak(self, current, new, success, failure)
-        }
-        fn swap(&self, v: u32, order: Ordering) -> u32 {
-            AtomicU32::swap(self, v, order)
-        }
-    }
 
     use crate::loom_model::model;
 

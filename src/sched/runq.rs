@@ -22,6 +22,7 @@
 use core::sync::atomic::{AtomicPtr, AtomicU32, Ordering};
 
 use crate::mem::uthread::UThread;
+use crate::sys::atomic::{AtomicPointer, AtomicWord};
 
 pub const LEN: u32 = 256;
 
@@ -29,24 +30,10 @@ pub const LEN: u32 = 256;
 pub type LocalQueue = Ring<CoreAtomics, { LEN as usize }>;
 
 /// Where a ring's atomics come from.
+/// (`head`/`tail` are `Index`, slots are `Slot`: see [`crate::sys::atomic`].)
 pub trait Atomics {
-    type Index: IndexWord;
-    type Slot: SlotWord;
-}
-
-/// An atomic `u32` (`head`, `tail`).
-pub trait IndexWord {
-    fn new(v: u32) -> Self;
-    fn load(&self, order: Ordering) -> u32;
-    fn store(&self, v: u32, order: Ordering);
-    fn compare_exchange(&self, current: u32, new: u32, success: Ordering, failure: Ordering) -> Result<u32, u32>;
-}
-
-/// An atomic thread pointer (a slot).
-pub trait SlotWord {
-    fn new(p: *mut UThread) -> Self;
-    fn load(&self, order: Ordering) -> *mut UThread;
-    fn store(&self, p: *mut UThread, order: Ordering);
+    type Index: AtomicWord;
+    type Slot: AtomicPointer<UThread>;
 }
 
 /// `core::sync::atomic`: what the runtime uses.
@@ -55,40 +42,6 @@ pub struct CoreAtomics;
 impl Atomics for CoreAtomics {
     type Index = AtomicU32;
     type Slot = AtomicPtr<UThread>;
-}
-
-impl IndexWord for AtomicU32 {
-    #[inline]
-    fn new(v: u32) -> Self {
-        AtomicU32::new(v)
-    }
-    #[inline]
-    fn load(&self, order: Ordering) -> u32 {
-        AtomicU32::load(self, order)
-    }
-    #[inline]
-    fn store(&self, v: u32, order: Ordering) {
-        AtomicU32::store(self, v, order)
-    }
-    #[inline]
-    fn compare_exchange(&self, current: u32, new: u32, success: Ordering, failure: Ordering) -> Result<u32, u32> {
-        AtomicU32::compare_exchange(self, current, new, success, failure)
-    }
-}
-
-impl SlotWord for AtomicPtr<UThread> {
-    #[inline]
-    fn new(p: *mut UThread) -> Self {
-        AtomicPtr::new(p)
-    }
-    #[inline]
-    fn load(&self, order: Ordering) -> *mut UThread {
-        AtomicPtr::load(self, order)
-    }
-    #[inline]
-    fn store(&self, p: *mut UThread, order: Ordering) {
-        AtomicPtr::store(self, p, order)
-    }
 }
 
 /// A run queue of `N` slots (a power of two, at most `LEN`).
@@ -410,9 +363,8 @@ mod tests {
 /// published it (that would show as a wrong or duplicated item).
 #[cfg(all(test, loom))]
 mod loom_tests {
-    use super::{id, item, Atomics, IndexWord, Ring, SlotWord};
+    use super::{id, item, Atomics, Ring};
     use crate::mem::uthread::UThread;
-    use core::sync::atomic::Ordering;
     use loom::sync::atomic::{AtomicPtr, AtomicU32};
     use loom::sync::Arc;
     use loom::thread;
@@ -422,33 +374,6 @@ mod loom_tests {
     impl Atomics for LoomAtomics {
         type Index = AtomicU32;
         type Slot = AtomicPtr<UThread>;
-    }
-
-    impl IndexWord for AtomicU32 {
-        fn new(v: u32) -> Self {
-            AtomicU32::new(v)
-        }
-        fn load(&self, order: Ordering) -> u32 {
-            AtomicU32::load(self, order)
-        }
-        fn store(&self, v: u32, order: Ordering) {
-            AtomicU32::store(self, v, order)
-        }
-        fn compare_exchange(&self, current: u32, new: u32, success: Ordering, failure: Ordering) -> Result<u32, u32> {
-            AtomicU32::compare_exchange(self, current, new, success, failure)
-        }
-    }
-
-    impl SlotWord for AtomicPtr<UThread> {
-        fn new(p: *mut UThread) -> Self {
-            AtomicPtr::new(p)
-        }
-        fn load(&self, order: Ordering) -> *mut UThread {
-            AtomicPtr::load(self, order)
-        }
-        fn store(&self, p: *mut UThread, order: Ordering) {
-            AtomicPtr::store(self, p, order)
-        }
     }
 
     /// 4 slots: small enough to explore, big enough to wrap and overflow.

@@ -6,10 +6,13 @@
 //!   handle, so a call can never land on one of mnthread's exports.
 //! * [`lock`] — the runtime's internal lock (spin, then futex).
 //! * [`time`] — monotonic nanoseconds and timespec conversions.
+//! * [`atomic`] — the atomics shim the lock-free protocols are generic over
+//!   (`core`'s atomics, or loom's in the models).
 //! * [`errno`] — the calling thread's libc `errno`.
 //! * [`setxid`] — credential changes brought to every kernel thread.
 //! * [`fatal`] — the one-line `mnthread: ...` report and abort.
 
+pub mod atomic;
 pub mod errno;
 pub mod fatal;
 pub mod lock;
