@@ -45,16 +45,16 @@
 #![deny(unsafe_op_in_unsafe_fn)]
 
 pub mod abi;
-pub mod arch;
-pub mod fork;
+pub(crate) mod arch;
+pub(crate) mod fork;
 #[cfg(all(test, loom))]
 mod loom_model;
-pub mod mem;
-pub mod park;
-pub mod sched;
-pub mod sync;
-pub mod sys;
-pub mod thread;
+pub(crate) mod mem;
+pub(crate) mod park;
+pub(crate) mod sched;
+pub(crate) mod sync;
+pub(crate) mod sys;
+pub(crate) mod thread;
 
 #[ctor::ctor]
 fn mnthread_init() {

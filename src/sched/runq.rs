@@ -83,7 +83,9 @@ impl<A: Atomics, const N: usize> Ring<A, N> {
         N as u32
     };
 
-    /// An empty ring (any atomics; `LocalQueue::new` is the `const` one).
+    /// An empty ring for the tests and models (`LocalQueue::new` is the
+    /// runtime's `const` one).
+    #[cfg(any(test, loom))]
     pub fn empty() -> Self {
         Ring {
             head: A::Index::new(0),

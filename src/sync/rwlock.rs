@@ -49,8 +49,9 @@ use core::sync::atomic::{AtomicI32, AtomicU32, AtomicU64, Ordering};
 use super::futex::{self, Scope};
 use super::{self_pid, self_tid};
 
+// glibc's kinds: 0 prefer reader, 1 prefer writer (which glibc, and so
+// mnthread, treats as prefer reader), 2 writer non-recursive.
 pub const KIND_PREFER_READER: u32 = 0;
-pub const KIND_PREFER_WRITER: u32 = 1;
 pub const KIND_WRITER_NONRECURSIVE: u32 = 2;
 
 /// glibc's reader limit: one more reader gets EAGAIN.

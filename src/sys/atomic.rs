@@ -15,6 +15,8 @@ use core::sync::atomic::Ordering;
 
 /// An atomic `u32`.
 pub trait AtomicWord {
+    /// (Only tests and models build rings generically; the runtime's are `const`.)
+    #[cfg(any(test, loom))]
     fn new(v: u32) -> Self;
     fn load(&self, order: Ordering) -> u32;
     fn store(&self, v: u32, order: Ordering);
@@ -25,6 +27,7 @@ pub trait AtomicWord {
 
 /// An atomic `*mut T`.
 pub trait AtomicPointer<T> {
+    #[cfg(any(test, loom))]
     fn new(p: *mut T) -> Self;
     fn load(&self, order: Ordering) -> *mut T;
     fn store(&self, p: *mut T, order: Ordering);
@@ -35,6 +38,7 @@ pub trait AtomicPointer<T> {
 macro_rules! forward {
     ($u32:ty, $ptr:ident) => {
         impl AtomicWord for $u32 {
+            #[cfg(any(test, loom))]
             #[inline]
             fn new(v: u32) -> Self {
                 <$u32>::new(v)
@@ -62,6 +66,7 @@ macro_rules! forward {
         }
 
         impl<T> AtomicPointer<T> for $ptr<T> {
+            #[cfg(any(test, loom))]
             #[inline]
             fn new(p: *mut T) -> Self {
                 $ptr::new(p)

@@ -28,7 +28,6 @@ pub struct Real {
     pub call_tls_dtors: unsafe extern "C" fn(),
     pub cxa_thread_atexit_impl: unsafe extern "C" fn(extern "C" fn(*mut c_void), *mut c_void, *mut c_void) -> c_int,
     pub dl_allocate_tls: unsafe extern "C" fn(*mut c_void) -> *mut c_void,
-    pub dl_get_tls_static_info: unsafe extern "C" fn(*mut usize, *mut usize),
     /// ld.so's `__rseq_offset`: the rseq area's offset from the thread pointer.
     pub rseq_offset: isize,
     /// Offset of `tid` in `struct pthread` (`_thread_db_pthread_tid`).
@@ -88,7 +87,6 @@ pub fn resolve() {
             call_tls_dtors: core::mem::transmute(sym(c"__call_tls_dtors")),
             cxa_thread_atexit_impl: core::mem::transmute(sym(c"__cxa_thread_atexit_impl")),
             dl_allocate_tls: core::mem::transmute(sym(c"_dl_allocate_tls")),
-            dl_get_tls_static_info: core::mem::transmute(sym(c"_dl_get_tls_static_info")),
             rseq_offset: *(sym(c"__rseq_offset") as *const isize),
             pthread_tid_offset: thread_db_offset(c"_thread_db_pthread_tid"),
             sizeof_pthread: *(sym(c"_thread_db_sizeof_pthread") as *const u32) as usize,
