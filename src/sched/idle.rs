@@ -1,18 +1,21 @@
 //! Idle carriers: spin briefly, then sleep on a futex until woken.
 //!
 //! Protocol (no lost wake-ups). A carrier that found nothing:
-//! 1. spins for a short while (`SPIN_ROUNDS`), counted in `SPINNING`, so a
+//! 1. spins for a short while (`SPIN_ROUNDS`), counted in `spinning`, so a
 //!    burst of hand-offs does not pay a futex wake-up each;
-//! 2. registers in `SLEEPERS` (count in `SLEEPING`), then — after a SeqCst
+//! 2. lists itself among the sleepers (counted in `sleeping`), then — after a SeqCst
 //!    fence — looks for work once more, and only then futex-waits (until
 //!    the earliest timer deadline, if any).
 //!
 //! A producer (`notify`) publishes work first, fences, then wakes one
 //! sleeper if nobody is spinning. By the fences, either the producer sees
 //! the sleeper registered, or the sleeper's last look sees the work.
-//! `WAKING` keeps a burst of producers from waking every sleeper at once:
-//! the carrier a producer took from `SLEEPERS` clears it as it leaves
-//! `sleep` (whether or not it had started waiting).
+//! `waking` keeps a burst of producers from waking every sleeper at once:
+//! the carrier a producer took from the sleeper list clears it as it leaves
+//! `sleep` (whether or not it had started waiting). A producer the gate
+//! turns away counts on the gate's holder; so a holder that finds the list
+//! empty reopens the gate and looks again (a carrier may have listed itself
+//! just after its look: the fences make the second look see it).
 //!
 //! A thread in another carrier's `runnext` cannot be stolen while that
 //! carrier keeps switching (it runs the thread itself, on a warm cache),
@@ -24,13 +27,17 @@
 //! spinning matters: a spinning sibling slows the busy carrier measurably.
 //! Making a thread `runnext` wakes nobody while a carrier is watching
 //! (`notify_runnext`).
+//!
+//! The protocol is written once, generic over the [`Family`] of atomics and
+//! over what it needs of the carriers ([`IdleCarrier`]), so the loom models
+//! at the bottom run this very code on loom's atomics and futex.
 
-use core::sync::atomic::{fence, AtomicBool, AtomicUsize, Ordering};
+use core::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 
 use super::{carriers, find_next, global, snapshot_ticks, steal_stuck, timer, Carrier, MAX_CARRIERS};
-use crate::sys::lock::Locked;
-use crate::sys::raw;
 use crate::mem::uthread::UThread;
+use crate::sys::atomic::{AtomicCount, AtomicFlag, AtomicWord, Core, Family, FutexWord, Guarded};
+use crate::sys::lock::Locked;
 
 /// How long a watching carrier sleeps between looks at a `runnext` (see
 /// `find_work`): the longest a thread waits behind a stuck carrier.
@@ -41,156 +48,286 @@ const WATCH_NS: u64 = 100_000;
 const SPIN_ROUNDS: u32 = 64;
 const SPIN_PAUSES: u32 = 16;
 
-static SPINNING: AtomicUsize = AtomicUsize::new(0);
-static SLEEPING: AtomicUsize = AtomicUsize::new(0);
-static WAKING: AtomicBool = AtomicBool::new(false);
-/// Carriers sleeping on a timeout to watch another carrier's `runnext`.
-static WATCHING: AtomicUsize = AtomicUsize::new(0);
-/// Ids of sleeping carriers; room for every carrier is reserved when the
-/// carriers are made ([`reserve_sleepers`]), so listing one never allocates.
-static SLEEPERS: Locked<Vec<usize>> = Locked::new(Vec::new());
+/// The idle carriers' shared state.
+pub(crate) struct Idle<F: Family> {
+    spinning: F::Count,
+    sleeping: F::Count,
+    waking: F::Flag,
+    /// Carriers sleeping on a timeout to watch another carrier's `runnext`.
+    watching: F::Count,
+    /// Ids of sleeping carriers; room for every carrier is reserved when the
+    /// carriers are made ([`reserve_sleepers`]), so listing one never allocates.
+    sleepers: F::Lock<Vec<usize>>,
+}
+
+static IDLE: Idle<Core> = Idle {
+    spinning: AtomicUsize::new(0),
+    sleeping: AtomicUsize::new(0),
+    waking: AtomicBool::new(false),
+    watching: AtomicUsize::new(0),
+    sleepers: Locked::new(Vec::new()),
+};
+
+/// The futex word each carrier sleeps on, by carrier id.
+pub(crate) trait SleepWords {
+    type F: Family;
+    fn sleep_word(&self, id: usize) -> &<Self::F as Family>::Futex;
+}
+
+/// What the protocol needs of the carrier running it and of its siblings.
+pub(crate) trait IdleCarrier: SleepWords {
+    /// What a search for work finds.
+    type Found;
+    /// The siblings' switch counts, taken before a watch.
+    type Seen;
+    /// Rounds of looking before sleeping.
+    const SPIN_ROUNDS: u32;
+    fn id(&self) -> usize;
+    fn find_next(&self) -> Option<Self::Found>;
+    /// Whether any runnable work is visible anywhere.
+    fn work_visible(&self) -> bool;
+    /// Whether a thread waits in another carrier's `runnext`.
+    fn runnext_pending_elsewhere(&self) -> bool;
+    fn snapshot_ticks(&self) -> Self::Seen;
+    /// A sibling's `runnext` thread, if that sibling did not switch since `seen`.
+    fn steal_stuck(&self, seen: &Self::Seen) -> Option<Self::Found>;
+    /// The earliest timer deadline (`u64::MAX`: none) and the clock, in ns.
+    fn earliest_deadline(&self) -> u64;
+    fn now(&self) -> u64;
+    fn count_sleep(&self);
+}
+
+impl<F: Family> Idle<F> {
+    #[cfg(loom)]
+    fn new() -> Self {
+        Idle {
+            spinning: AtomicCount::new(0),
+            sleeping: AtomicCount::new(0),
+            waking: AtomicFlag::new(false),
+            watching: AtomicCount::new(0),
+            sleepers: Guarded::new(Vec::new()),
+        }
+    }
+
+    fn notify_runnext(&self, words: &impl SleepWords<F = F>) {
+        F::fence(Ordering::SeqCst);
+        if self.watching.load(Ordering::Relaxed) != 0 {
+            return;
+        }
+        self.notify(words);
+    }
+
+    fn notify(&self, words: &impl SleepWords<F = F>) {
+        loop {
+            F::fence(Ordering::SeqCst);
+            if self.sleeping.load(Ordering::Relaxed) == 0 || self.spinning.load(Ordering::Relaxed) != 0 {
+                return;
+            }
+            if self.waking.compare_exchange(false, true, Ordering::AcqRel, Ordering::Relaxed).is_err() {
+                return;
+            }
+            if self.wake_one(words) {
+                return;
+            }
+            // Nobody was listed after all. A carrier may have listed itself
+            // just after our look, and its producer, turned away by the gate
+            // we held, counted on us: reopen the gate and look again.
+            self.waking.store(false, Ordering::Release);
+        }
+    }
+
+    fn wake_one_for_timer(&self, words: &impl SleepWords<F = F>) {
+        F::fence(Ordering::SeqCst);
+        if self.sleeping.load(Ordering::Relaxed) != 0 {
+            self.wake_one(words);
+        }
+    }
+
+    fn wake_one(&self, words: &impl SleepWords<F = F>) -> bool {
+        let popped = self.sleepers.with(|s| {
+            let id = s.pop()?;
+            self.sleeping.fetch_sub(1, Ordering::Relaxed);
+            Some(id)
+        });
+        let Some(id) = popped else { return false };
+        let word = words.sleep_word(id);
+        word.store(1, Ordering::Release);
+        word.wake(1);
+        true
+    }
+
+    fn find_work<C: IdleCarrier<F = F>>(&self, c: &C) -> C::Found {
+        loop {
+            if let Some(t) = c.find_next() {
+                return t;
+            }
+            // Only a thread waiting in another carrier's `runnext` is in sight:
+            // that carrier runs it soon, or is stuck; watch it (asleep, so as
+            // not to slow it down) and take the thread if it stays stuck.
+            if c.runnext_pending_elsewhere() {
+                let seen = c.snapshot_ticks();
+                self.sleep(c, Some(WATCH_NS));
+                if let Some(t) = c.find_next().or_else(|| c.steal_stuck(&seen)) {
+                    return t;
+                }
+                continue;
+            }
+            self.spinning.fetch_add(1, Ordering::SeqCst);
+            let mut found = None;
+            for _ in 0..C::SPIN_ROUNDS {
+                for _ in 0..SPIN_PAUSES {
+                    core::hint::spin_loop();
+                }
+                found = c.find_next();
+                if found.is_some() || c.runnext_pending_elsewhere() {
+                    break;
+                }
+            }
+            self.spinning.fetch_sub(1, Ordering::SeqCst);
+            if let Some(t) = found {
+                // We were the one looking; if more work waits, get someone else looking.
+                if c.work_visible() {
+                    self.notify(c);
+                }
+                return t;
+            }
+            if !c.runnext_pending_elsewhere() {
+                self.sleep(c, None);
+            }
+        }
+    }
+
+    /// Sleeps until woken, the earliest timer deadline, or `watch` ns (a
+    /// watching carrier) have passed.
+    fn sleep<C: IdleCarrier<F = F>>(&self, c: &C, watch: Option<u64>) {
+        c.count_sleep();
+        let word = c.sleep_word(c.id());
+        word.store(0, Ordering::Relaxed);
+        // The count changes with the list, under its lock: a `notify` that
+        // found the list empty then also finds the count at zero (or a new
+        // sleeper listed), so its second look ends.
+        self.sleepers.with(|s| {
+            s.push(c.id());
+            self.sleeping.fetch_add(1, Ordering::Relaxed);
+        });
+        if watch.is_some() {
+            self.watching.fetch_add(1, Ordering::Relaxed);
+        }
+        F::fence(Ordering::SeqCst);
+        // The last look. A sleep without timeout must also not miss a thread
+        // made `runnext` meanwhile: its producer skipped waking anyone if it
+        // still saw us spinning or watching (`notify_runnext`).
+        if !c.work_visible() && (watch.is_some() || !c.runnext_pending_elsewhere()) {
+            let deadline = match watch {
+                Some(ns) => c.earliest_deadline().min(c.now() + ns),
+                None => c.earliest_deadline(),
+            };
+            word.wait(0, (deadline != u64::MAX).then_some(deadline));
+        }
+        if watch.is_some() {
+            self.watching.fetch_sub(1, Ordering::Relaxed);
+        }
+        // Still listed (timeout, or work appeared before we slept): unlist.
+        let taken_by_waker = self.sleepers.with(|s| match s.iter().position(|&id| id == c.id()) {
+            Some(i) => {
+                s.swap_remove(i);
+                self.sleeping.fetch_sub(1, Ordering::Relaxed);
+                false
+            }
+            None => true,
+        });
+        if taken_by_waker {
+            // A `notify` chose us (its futex wake may even land only after we
+            // left): we are its wake-up, so the next producer may wake another.
+            // Relying on seeing the futex word set would miss a late store and
+            // leave `waking` set — every later `notify` silent, a hang.
+            self.waking.store(false, Ordering::Release);
+        }
+    }
+}
+
+/// The runtime's carriers, for waking one by id.
+struct AllCarriers;
+
+impl SleepWords for AllCarriers {
+    type F = Core;
+    fn sleep_word(&self, id: usize) -> &core::sync::atomic::AtomicU32 {
+        &carriers()[id].sleep_word
+    }
+}
+
+/// The idle carrier running the protocol.
+struct OnCarrier(&'static Carrier);
+
+impl SleepWords for OnCarrier {
+    type F = Core;
+    fn sleep_word(&self, id: usize) -> &core::sync::atomic::AtomicU32 {
+        &carriers()[id].sleep_word
+    }
+}
+
+impl IdleCarrier for OnCarrier {
+    type Found = *mut UThread;
+    type Seen = ([u64; MAX_CARRIERS], usize);
+    const SPIN_ROUNDS: u32 = SPIN_ROUNDS;
+    fn id(&self) -> usize {
+        self.0.id
+    }
+    fn find_next(&self) -> Option<*mut UThread> {
+        find_next(self.0)
+    }
+    fn work_visible(&self) -> bool {
+        !global::is_empty() || carriers().iter().any(|c| !c.runq.is_empty()) || timer::earliest() <= crate::sys::time::now()
+    }
+    fn runnext_pending_elsewhere(&self) -> bool {
+        carriers().iter().any(|v| v.id != self.0.id && !v.runnext.load(Ordering::Relaxed).is_null())
+    }
+    fn snapshot_ticks(&self) -> Self::Seen {
+        let mut seen = [0u64; MAX_CARRIERS];
+        let n = snapshot_ticks(&mut seen);
+        (seen, n)
+    }
+    fn steal_stuck(&self, (seen, n): &Self::Seen) -> Option<*mut UThread> {
+        steal_stuck(self.0, &seen[..*n])
+    }
+    fn earliest_deadline(&self) -> u64 {
+        timer::earliest()
+    }
+    fn now(&self) -> u64 {
+        crate::sys::time::now()
+    }
+    fn count_sleep(&self) {
+        self.0.sleeps.set(self.0.sleeps.get() + 1);
+    }
+}
 
 /// Called after making a thread this carrier's `runnext` (and nothing
 /// else) runnable: only a stuck carrier would need help with it, so a
 /// carrier already spinning or watching is enough; otherwise as `notify`.
 #[inline]
 pub fn notify_runnext() {
-    fence(Ordering::SeqCst);
-    if WATCHING.load(Ordering::Relaxed) != 0 {
-        return;
-    }
-    notify();
+    IDLE.notify_runnext(&AllCarriers);
 }
 
 /// Called after making work runnable: wakes a sleeper if nobody is looking.
 #[inline]
 pub fn notify() {
-    fence(Ordering::SeqCst);
-    if SLEEPING.load(Ordering::Relaxed) == 0 || SPINNING.load(Ordering::Relaxed) != 0 {
-        return;
-    }
-    if WAKING.compare_exchange(false, true, Ordering::AcqRel, Ordering::Relaxed).is_err() {
-        return;
-    }
-    if !wake_one() {
-        WAKING.store(false, Ordering::Release);
-    }
+    IDLE.notify(&AllCarriers);
 }
 
 /// A new earliest timer deadline: a sleeper must re-arm its timeout.
 pub fn wake_one_for_timer() {
-    fence(Ordering::SeqCst);
-    if SLEEPING.load(Ordering::Relaxed) != 0 {
-        wake_one();
-    }
-}
-
-fn wake_one() -> bool {
-    let Some(id) = SLEEPERS.with(|s| s.pop()) else { return false };
-    SLEEPING.fetch_sub(1, Ordering::Relaxed);
-    let c = &carriers()[id];
-    c.sleep_word.store(1, Ordering::Release);
-    raw::futex_wake(&c.sleep_word, 1);
-    true
-}
-
-/// Whether any runnable work is visible anywhere.
-fn work_visible() -> bool {
-    !global::is_empty() || carriers().iter().any(|c| !c.runq.is_empty()) || timer::earliest() <= crate::sys::time::now()
+    IDLE.wake_one_for_timer(&AllCarriers);
 }
 
 /// Blocks the idle carrier `c` until it has a thread to run.
 pub fn find_work(c: &'static Carrier) -> *mut UThread {
-    let mut seen = [0u64; MAX_CARRIERS];
-    loop {
-        if let Some(t) = find_next(c) {
-            return t;
-        }
-        // Only a thread waiting in another carrier's `runnext` is in sight:
-        // that carrier runs it soon, or is stuck; watch it (asleep, so as
-        // not to slow it down) and take the thread if it stays stuck.
-        if runnext_pending_elsewhere(c) {
-            let n = snapshot_ticks(&mut seen);
-            sleep(c, Some(WATCH_NS));
-            if let Some(t) = find_next(c).or_else(|| steal_stuck(c, &seen[..n])) {
-                return t;
-            }
-            continue;
-        }
-        SPINNING.fetch_add(1, Ordering::SeqCst);
-        let mut found = None;
-        for _ in 0..SPIN_ROUNDS {
-            for _ in 0..SPIN_PAUSES {
-                core::hint::spin_loop();
-            }
-            found = find_next(c);
-            if found.is_some() || runnext_pending_elsewhere(c) {
-                break;
-            }
-        }
-        SPINNING.fetch_sub(1, Ordering::SeqCst);
-        if let Some(t) = found {
-            // We were the one looking; if more work waits, get someone else looking.
-            if work_visible() {
-                notify();
-            }
-            return t;
-        }
-        if !runnext_pending_elsewhere(c) {
-            sleep(c, None);
-        }
-    }
+    IDLE.find_work(&OnCarrier(c))
 }
 
-fn runnext_pending_elsewhere(c: &Carrier) -> bool {
-    carriers().iter().any(|v| v.id != c.id && !v.runnext.load(Ordering::Relaxed).is_null())
-}
-
-/// Reserves room in `SLEEPERS` for `n` carriers; false when out of memory.
+/// Reserves room in the sleeper list for `n` carriers; false when out of memory.
 pub(crate) fn reserve_sleepers(n: usize) -> bool {
-    SLEEPERS.with(|s| s.try_reserve_exact(n.saturating_sub(s.len())).is_ok())
-}
-
-/// Sleeps until woken, the earliest timer deadline, or `watch` ns (a
-/// watching carrier) have passed.
-fn sleep(c: &Carrier, watch: Option<u64>) {
-    c.sleeps.set(c.sleeps.get() + 1);
-    c.sleep_word.store(0, Ordering::Relaxed);
-    SLEEPERS.with(|s| s.push(c.id));
-    SLEEPING.fetch_add(1, Ordering::Relaxed);
-    if watch.is_some() {
-        WATCHING.fetch_add(1, Ordering::Relaxed);
-    }
-    fence(Ordering::SeqCst);
-    // The last look. A sleep without timeout must also not miss a thread
-    // made `runnext` meanwhile: its producer skipped waking anyone if it
-    // still saw us spinning or watching (`notify_runnext`).
-    if !work_visible() && (watch.is_some() || !runnext_pending_elsewhere(c)) {
-        let deadline = match watch {
-            Some(ns) => timer::earliest().min(crate::sys::time::now() + ns),
-            None => timer::earliest(),
-        };
-        raw::futex_wait(&c.sleep_word, 0, (deadline != u64::MAX).then_some(deadline));
-    }
-    if watch.is_some() {
-        WATCHING.fetch_sub(1, Ordering::Relaxed);
-    }
-    // Still listed (timeout, or work appeared before we slept): unlist.
-    let taken_by_waker = SLEEPERS.with(|s| match s.iter().position(|&id| id == c.id) {
-        Some(i) => {
-            s.swap_remove(i);
-            SLEEPING.fetch_sub(1, Ordering::Relaxed);
-            false
-        }
-        None => true,
-    });
-    if taken_by_waker {
-        // A `notify` chose us (its futex wake may even land only after we
-        // left): we are its wake-up, so the next producer may wake another.
-        // Relying on seeing the futex word set would miss a late store and
-        // leave `WAKING` set — every later `notify` silent, a hang.
-        WAKING.store(false, Ordering::Release);
-    }
+    IDLE.sleepers.with(|s| s.try_reserve_exact(n.saturating_sub(s.len())).is_ok())
 }
 
 /// Forgets the sleeping and spinning carriers of the parent in a fork child.
@@ -199,10 +336,179 @@ fn sleep(c: &Carrier, watch: Option<u64>) {
 /// Only one thread may exist in the process.
 pub unsafe fn forget_all() {
     // SAFETY: forwarded.
-    unsafe { SLEEPERS.forget_holder() };
-    SLEEPERS.with(|s| s.clear());
-    SLEEPING.store(0, Ordering::Relaxed);
-    SPINNING.store(0, Ordering::Relaxed);
-    WATCHING.store(0, Ordering::Relaxed);
-    WAKING.store(false, Ordering::Relaxed);
+    unsafe { IDLE.sleepers.forget_holder() };
+    IDLE.sleepers.with(|s| s.clear());
+    IDLE.sleeping.store(0, Ordering::Relaxed);
+    IDLE.spinning.store(0, Ordering::Relaxed);
+    IDLE.watching.store(0, Ordering::Relaxed);
+    IDLE.waking.store(false, Ordering::Relaxed);
+}
+
+#[cfg(all(test, loom))]
+mod loom_tests {
+    //! Models of the sleep/wake protocol: carriers look for work, spin, then
+    //! sleep; producers publish work and `notify`. A lost wake-up leaves
+    //! work behind with every carrier asleep, which loom reports as a
+    //! deadlock (the futex is a condition variable under loom). A found
+    //! item is the model's stand-in for a thread to run.
+    use super::{Idle, IdleCarrier, SleepWords};
+    use crate::loom_model::model;
+    use crate::sys::atomic::{AtomicWord, Loom, LoomFutex};
+    use loom::sync::atomic::{AtomicBool, AtomicUsize};
+    use loom::sync::Arc;
+    use loom::thread;
+    use std::sync::atomic::Ordering;
+
+    const CARRIERS: usize = 2;
+
+    struct World {
+        idle: Idle<Loom>,
+        words: [LoomFutex; CARRIERS],
+        /// Published work not yet taken.
+        items: AtomicUsize,
+        taken: AtomicUsize,
+        /// Every item was taken: carriers leave (after passing it on).
+        done: AtomicBool,
+        total: usize,
+    }
+
+    #[derive(PartialEq, Debug)]
+    enum Found {
+        Item,
+        Done,
+    }
+
+    impl SleepWords for World {
+        type F = Loom;
+        fn sleep_word(&self, id: usize) -> &LoomFutex {
+            &self.words[id]
+        }
+    }
+
+    struct Seat {
+        world: Arc<World>,
+        id: usize,
+    }
+
+    impl SleepWords for Seat {
+        type F = Loom;
+        fn sleep_word(&self, id: usize) -> &LoomFutex {
+            &self.world.words[id]
+        }
+    }
+
+    impl IdleCarrier for Seat {
+        type Found = Found;
+        type Seen = ();
+        const SPIN_ROUNDS: u32 = 1;
+        fn id(&self) -> usize {
+            self.id
+        }
+        fn find_next(&self) -> Option<Found> {
+            let w = &self.world;
+            if w.done.load(Ordering::Relaxed) {
+                return Some(Found::Done);
+            }
+            let mut n = w.items.load(Ordering::Relaxed);
+            while n > 0 {
+                match w.items.compare_exchange(n, n - 1, Ordering::Acquire, Ordering::Relaxed) {
+                    Ok(_) => return Some(Found::Item),
+                    Err(now) => n = now,
+                }
+            }
+            None
+        }
+        fn work_visible(&self) -> bool {
+            self.world.items.load(Ordering::Relaxed) > 0 || self.world.done.load(Ordering::Relaxed)
+        }
+        fn runnext_pending_elsewhere(&self) -> bool {
+            false
+        }
+        fn snapshot_ticks(&self) {}
+        fn steal_stuck(&self, _: &()) -> Option<Found> {
+            None
+        }
+        fn earliest_deadline(&self) -> u64 {
+            u64::MAX
+        }
+        fn now(&self) -> u64 {
+            0
+        }
+        fn count_sleep(&self) {}
+    }
+
+    fn world(total: usize) -> Arc<World> {
+        Arc::new(World {
+            idle: Idle::new(),
+            words: core::array::from_fn(|_| LoomFutex::new(0)),
+            items: AtomicUsize::new(0),
+            taken: AtomicUsize::new(0),
+            done: AtomicBool::new(false),
+            total,
+        })
+    }
+
+    /// A carrier: runs what it finds until told everything was taken, then
+    /// passes the news on as work of its own (so a sleeping sibling learns).
+    fn carrier(world: Arc<World>, id: usize) -> thread::JoinHandle<()> {
+        thread::spawn(move || {
+            let seat = Seat { world, id };
+            let w = &seat.world;
+            loop {
+                match w.idle.find_work(&seat) {
+                    Found::Done => {
+                        w.idle.notify(&**w);
+                        return;
+                    }
+                    Found::Item => {
+                        if w.taken.fetch_add(1, Ordering::Relaxed) + 1 == w.total {
+                            w.done.store(true, Ordering::Release);
+                            w.idle.notify(&**w);
+                        }
+                    }
+                }
+            }
+        })
+    }
+
+    fn publish(w: &World) {
+        w.items.fetch_add(1, Ordering::Release);
+        w.idle.notify(w);
+    }
+
+    /// One producer, two carriers: every item is taken and every carrier
+    /// leaves — no wake-up is lost, whichever carrier sleeps when.
+    #[test]
+    fn loom_idle_no_lost_wakeup() {
+        model(Some(2), || {
+            let w = world(2);
+            let carriers: Vec<_> = (0..CARRIERS).map(|id| carrier(w.clone(), id)).collect();
+            publish(&w);
+            publish(&w);
+            for c in carriers {
+                c.join().unwrap();
+            }
+            assert_eq!(w.taken.load(Ordering::Relaxed), 2);
+        });
+    }
+
+    /// Two producers race through `notify` while the carriers go to sleep:
+    /// a producer the `waking` gate turns away counts on the gate's holder,
+    /// which must not give up on finding the list empty when a carrier
+    /// listed itself just after its look (this model caught that hang).
+    #[test]
+    fn loom_idle_racing_producers() {
+        model(Some(2), || {
+            let w = world(2);
+            let carriers: Vec<_> = (0..CARRIERS).map(|id| carrier(w.clone(), id)).collect();
+            let w2 = w.clone();
+            let producer = thread::spawn(move || publish(&w2));
+            publish(&w);
+            producer.join().unwrap();
+            for c in carriers {
+                c.join().unwrap();
+            }
+            assert_eq!(w.taken.load(Ordering::Relaxed), 2);
+        });
+    }
 }

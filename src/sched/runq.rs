@@ -13,7 +13,7 @@
 //! An overflowing push moves half of the ring to the global queue.
 //!
 //! The ring is written once, as [`Ring`], generic over where its atomics
-//! come from ([`Atomics`]) and over its size, so that the loom models (at
+//! come from (a [`Family`]) and over its size, so that the loom models (at
 //! the bottom; `RUSTFLAGS="--cfg loom" cargo test --release --lib loom`)
 //! check this very code on loom's atomics and a 4-slot ring, while the
 //! runtime uses [`LocalQueue`]: `core` atomics, `LEN` slots, overflow to
@@ -22,33 +22,18 @@
 use core::sync::atomic::{AtomicPtr, AtomicU32, Ordering};
 
 use crate::mem::uthread::UThread;
-use crate::sys::atomic::{AtomicPointer, AtomicWord};
+use crate::sys::atomic::{AtomicPointer, AtomicWord, Core, Family};
 
 pub const LEN: u32 = 256;
 
 /// The run queue of a carrier.
-pub type LocalQueue = Ring<CoreAtomics, { LEN as usize }>;
-
-/// Where a ring's atomics come from.
-/// (`head`/`tail` are `Index`, slots are `Slot`: see [`crate::sys::atomic`].)
-pub trait Atomics {
-    type Index: AtomicWord;
-    type Slot: AtomicPointer<UThread>;
-}
-
-/// `core::sync::atomic`: what the runtime uses.
-pub struct CoreAtomics;
-
-impl Atomics for CoreAtomics {
-    type Index = AtomicU32;
-    type Slot = AtomicPtr<UThread>;
-}
+pub type LocalQueue = Ring<Core, { LEN as usize }>;
 
 /// A run queue of `N` slots (a power of two, at most `LEN`).
-pub struct Ring<A: Atomics, const N: usize> {
-    head: A::Index,
-    tail: A::Index,
-    slots: [A::Slot; N],
+pub struct Ring<A: Family, const N: usize> {
+    head: A::Word,
+    tail: A::Word,
+    slots: [A::Ptr<UThread>; N],
 }
 
 impl Default for LocalQueue {
@@ -74,7 +59,7 @@ impl LocalQueue {
     }
 }
 
-impl<A: Atomics, const N: usize> Ring<A, N> {
+impl<A: Family, const N: usize> Ring<A, N> {
     /// `N` as a ring index; the ring's size rules are checked here (at
     /// compile time): indexes wrap at 2^32, so `N` must divide it, and
     /// `push_overflow`'s batch holds `LEN / 2`.
@@ -88,14 +73,14 @@ impl<A: Atomics, const N: usize> Ring<A, N> {
     #[cfg(any(test, loom))]
     pub fn empty() -> Self {
         Ring {
-            head: A::Index::new(0),
-            tail: A::Index::new(0),
-            slots: core::array::from_fn(|_| A::Slot::new(core::ptr::null_mut())),
+            head: A::Word::new(0),
+            tail: A::Word::new(0),
+            slots: core::array::from_fn(|_| A::Ptr::<UThread>::new(core::ptr::null_mut())),
         }
     }
 
     #[inline]
-    fn slot(&self, i: u32) -> &A::Slot {
+    fn slot(&self, i: u32) -> &A::Ptr<UThread> {
         &self.slots[(i % Self::CAP) as usize]
     }
 
@@ -207,9 +192,9 @@ mod tests {
     use super::*;
 
     /// A small ring on `core` atomics.
-    type Small = Ring<CoreAtomics, 8>;
+    type Small = Ring<Core, 8>;
 
-    fn push_all<A: Atomics, const N: usize>(q: &Ring<A, N>, items: core::ops::RangeInclusive<usize>) -> Vec<usize> {
+    fn push_all<A: Family, const N: usize>(q: &Ring<A, N>, items: core::ops::RangeInclusive<usize>) -> Vec<usize> {
         let mut spilled = Vec::new();
         for i in items {
             q.push_with(item(i), |p| spilled.push(id(p)));
@@ -217,7 +202,7 @@ mod tests {
         spilled
     }
 
-    fn drain<A: Atomics, const N: usize>(q: &Ring<A, N>) -> Vec<usize> {
+    fn drain<A: Family, const N: usize>(q: &Ring<A, N>) -> Vec<usize> {
         core::iter::from_fn(|| q.pop()).map(id).collect()
     }
 
@@ -365,21 +350,13 @@ mod tests {
 /// published it (that would show as a wrong or duplicated item).
 #[cfg(all(test, loom))]
 mod loom_tests {
-    use super::{id, item, Atomics, Ring};
-    use crate::mem::uthread::UThread;
-    use loom::sync::atomic::{AtomicPtr, AtomicU32};
+    use super::{id, item, Ring};
+    use crate::sys::atomic::Loom;
     use loom::sync::Arc;
     use loom::thread;
 
-    struct LoomAtomics;
-
-    impl Atomics for LoomAtomics {
-        type Index = AtomicU32;
-        type Slot = AtomicPtr<UThread>;
-    }
-
     /// 4 slots: small enough to explore, big enough to wrap and overflow.
-    type Q = Ring<LoomAtomics, 4>;
+    type Q = Ring<Loom, 4>;
 
     struct Shared(Q);
     // SAFETY: the ring holds only atomics; the pointers are fake ids.
