@@ -21,4 +21,5 @@ pub mod setxid;
 pub mod spin;
 pub mod syscall;
 pub mod thread;
+pub mod unwind;
 pub mod yield_;

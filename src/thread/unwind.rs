@@ -16,8 +16,8 @@
 //! The driver — `pthread_exit`, `__pthread_unwind_next` and the stop
 //! function — is C (src/c/unwind.c): the unwinder must never cross a Rust
 //! frame (Rust built with panic=abort must not be unwound through). The
-//! exports here are bare jumps into it; the functions below are the thread
-//! state the driver needs.
+//! exports (`abi::unwind`) are bare jumps into it; the functions below are
+//! the thread state the driver needs.
 //!
 //! Threads mnthread does not run (foreign, or main before the runtime
 //! starts) keep glibc's own machinery: their calls are forwarded.
@@ -37,24 +37,6 @@ use crate::mem::uthread::{CleanupBuf, UnwindException};
 const EXIT_CLASS: u64 = u64::from_be_bytes(*b"MNTHEXIT");
 /// glibc's jmp_buf slot of the (mangled) stack pointer.
 const JB_RSP: usize = 6;
-
-extern "C" {
-    fn mnthread_pthread_exit(retval: *mut c_void) -> !;
-    fn mnthread_pthread_unwind_next(buf: *mut c_void) -> !;
-}
-
-#[unsafe(naked)]
-#[no_mangle]
-pub extern "C" fn pthread_exit(retval: *mut c_void) -> ! {
-    core::arch::naked_asm!("jmp {}", sym mnthread_pthread_exit)
-}
-
-#[unsafe(naked)]
-#[no_mangle]
-pub extern "C" fn __pthread_unwind_next(buf: *mut c_void) -> ! {
-    core::arch::naked_asm!("jmp {}", sym mnthread_pthread_unwind_next)
-}
-
 
 /// A fresh exception object for the thread's exit unwinding.
 fn exit_exception(t: *mut UThread) -> *mut UnwindException {
@@ -119,8 +101,9 @@ extern "C" fn mnthread_real_unwind_next(buf: *mut c_void) -> ! {
     unsafe { (real().unwind_next)(buf) }
 }
 
-#[no_mangle]
-pub extern "C" fn __pthread_register_cancel(buf: *mut c_void) {
+/// Registers `buf` (a `pthread_cleanup_push` buffer) as the calling
+/// thread's innermost; glibc's chain for a thread mnthread does not run.
+pub fn register_cleanup(buf: *mut c_void) {
     match sched::current_user().map(|(_, t)| t) {
         // SAFETY: `buf` is the caller's cleanup buffer, alive until unregistered.
         Some(t) => unsafe {
@@ -133,8 +116,8 @@ pub extern "C" fn __pthread_register_cancel(buf: *mut c_void) {
     }
 }
 
-#[no_mangle]
-pub extern "C" fn __pthread_unregister_cancel(buf: *mut c_void) {
+/// Pops `buf`, the innermost registered buffer (`pthread_cleanup_pop`).
+pub fn unregister_cleanup(buf: *mut c_void) {
     match sched::current_user().map(|(_, t)| t) {
         // SAFETY: `buf` is the innermost registered buffer (the macros nest).
         Some(t) => unsafe { (*t).cleanup = (*(buf as *mut CleanupBuf)).prev },
