@@ -35,6 +35,7 @@ RUNS = [
     dict(prog="cond_handoff", args=[], timeout=60, quick=["20", "1"]),
     dict(prog="mutex_uncontended", args=[], timeout=60, quick=["1000000", "1"]),
     dict(prog="mutex_contended", args=[], timeout=60, quick=["200000", "1"]),
+    dict(prog="sleep_storm", args=["10000", "10"], timeout=120, quick=["1000", "3"]),
     dict(prog="rust_pingpong", args=[], timeout=60, quick=["20", "1"]),
 ]
 

@@ -1,9 +1,11 @@
 // A new thread runs while its creator keeps computing (on a machine with
 // more than one CPU), even when the other carriers were asleep: the idle
 // carrier woken for it takes it from the busy creator's carrier.
-// Also after the creator sat in a blocking call the runtime cannot see.
+// Also after the creator slept, parked (usleep) or in a raw system call the
+// runtime cannot see.
 #include "common.h"
 #include <stdatomic.h>
+#include <sys/syscall.h>
 
 static atomic_int ran;
 
@@ -27,8 +29,13 @@ int main(void) {
     }
     for (int round = 0; round < 20; round++) {
         atomic_store(&ran, 0);
-        if (round % 4 == 0)
-            usleep(20000); /* let idle carriers fall asleep */
+        /* let idle carriers fall asleep */
+        if (round % 8 == 0) {
+            struct timespec ts = {0, 20 * 1000 * 1000};
+            syscall(SYS_nanosleep, &ts, NULL);
+        } else if (round % 8 == 4) {
+            usleep(20000);
+        }
         pthread_t t;
         CHECK_EQ(pthread_create(&t, NULL, mark, NULL), 0);
         compute_until_ran();

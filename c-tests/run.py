@@ -20,6 +20,10 @@ Header comments recognised in the first 20 lines of a source:
                          (tests and lib/ helpers)
   // CFLAGS: -DFOO        extra compiler flags (tests and lib/ helpers)
   // WAYS: glibc preload  restrict the ways a test runs in
+  // ONE-CARRIER          the test waits (I/O, sleeps, signals, fork): it also
+                         runs preload and linked with MNTHREAD_CARRIERS=1
+                         (ways preload/1c, linked/1c), where a call that
+                         blocks its carrier instead of parking hangs
 
 The last line printed is "N passed, N failed[, N skipped]"; the exit status is
 1 if anything failed or if no test ran.
@@ -38,6 +42,7 @@ import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 ALL_WAYS = ("glibc", "preload", "linked")
+ONE_CARRIER = "/1c"
 HEADER_LINES = 20
 TAIL_LINES = 30
 RUST_LOCK = threading.Lock()
@@ -62,6 +67,7 @@ class TestSource:
         self.link = []
         self.cflags = []
         self.ways = list(ALL_WAYS)
+        self.one_carrier = False
         with open(path, encoding="utf-8", errors="replace") as f:
             head = [next(f, "") for _ in range(HEADER_LINES)]
         for line in head:
@@ -71,6 +77,8 @@ class TestSource:
             s = s[2:].strip()
             if s.startswith("MNTHREAD-ONLY"):
                 self.mnthread_only = True
+            if s.startswith("ONE-CARRIER"):
+                self.one_carrier = True
             m = re.match(r"TIMEOUT:\s*(\d+(?:\.\d+)?)", s)
             if m:
                 self.timeout = float(m.group(1))
@@ -404,6 +412,8 @@ def main():
     for t in sources:
         for w in ways:
             jobs.append((t, w))
+        if t.one_carrier:
+            jobs += [(t, w + ONE_CARRIER) for w in ways if w != "glibc"]
 
     counts = {"pass": 0, "fail": 0, "skip": 0}
     failures = []
@@ -425,13 +435,15 @@ def main():
 
     def do_job(job):
         t, w = job
-        if w not in t.ways:
+        one_carrier = w.endswith(ONE_CARRIER)
+        base_way = w[:-len(ONE_CARRIER)] if one_carrier else w
+        if base_way not in t.ways:
             report("SKIP", t, w, None, "(not run this way)")
             return
-        if w == "glibc" and t.mnthread_only:
+        if base_way == "glibc" and t.mnthread_only:
             report("SKIP", t, w, None, "(MNTHREAD-ONLY)")
             return
-        variant = "linked" if w == "linked" else "glibc"
+        variant = "linked" if base_way == "linked" else "glibc"
         br = builds[(t.name, variant)]
         if not br.ok:
             report("FAIL", t, w, None, "build failed",
@@ -442,11 +454,15 @@ def main():
             return
         exe = os.path.join(b.build, "%s.%s" % (t.name, variant))
         env = dict(base_env)
-        env["MNTHREAD_TEST_WAY"] = w
-        if w == "preload":
+        env["MNTHREAD_TEST_WAY"] = base_way
+        if base_way == "preload":
             env["LD_PRELOAD"] = b.lib
+        if one_carrier:
+            env["MNTHREAD_CARRIERS"] = "1"
         timeout = t.timeout or args.timeout
         status, out, secs = run_one([exe], env, timeout)
+        if one_carrier and status and status.startswith("TIMEOUT"):
+            status += " with one carrier: a call blocked its carrier instead of parking"
         if status is None:
             report("PASS", t, w, secs, None, tail(out, 10**6) if args.verbose else None)
         else:

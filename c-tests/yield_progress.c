@@ -1,9 +1,10 @@
 // A thread that waits by yielding lets every other runnable thread run,
-// even while another thread keeps its carrier busy in blocking calls
-// (nanosleep, not intercepted yet): threads queued on that carrier must not
+// even while another thread keeps its carrier busy in blocking calls the
+// runtime cannot see (raw nanosleep system calls): threads queued on that carrier must not
 // be stranded behind it. Needs two CPUs (one carrier stays blocked).
 #include "common.h"
 #include <stdatomic.h>
+#include <sys/syscall.h>
 
 #define N 2000
 static atomic_int release_flag, started;
@@ -11,7 +12,7 @@ static atomic_int release_flag, started;
 static void *sleeper(void *arg) {
     struct timespec ts = {0, 5 * 1000 * 1000};
     while (!atomic_load(&release_flag))
-        nanosleep(&ts, NULL);
+        syscall(SYS_nanosleep, &ts, NULL);
     return arg;
 }
 

@@ -26,8 +26,9 @@
 //! 7. [`thread`] — initialisation and start-up, attributes and defaults,
 //!    create/exit/join, the descriptor pool, foreign threads, keys,
 //!    unwinding, stack-overflow reports.
-//! 8. [`fork`] — the fork-handler registry and the fork protocol.
-//! 9. [`abi`] — the exported C symbols: checked conversions, nothing else.
+//! 8. [`io`] — blocking calls that park only the caller: sleeps.
+//! 9. [`fork`] — the fork-handler registry and the fork protocol.
+//! 10. [`abi`] — the exported C symbols: checked conversions, nothing else.
 //!
 //! The design — the picture, the rules, each protocol's invariants, the
 //! alternatives rejected and the glibc facts relied on — is docs/DESIGN.md.
@@ -47,6 +48,7 @@
 pub mod abi;
 pub(crate) mod arch;
 pub(crate) mod fork;
+pub(crate) mod io;
 #[cfg(all(test, loom))]
 mod loom_model;
 pub(crate) mod mem;

@@ -16,10 +16,9 @@ use core::ffi::{c_int, c_void};
 
 use super::{key, thread};
 use crate::thread::key::Destructor;
-use crate::park;
+use crate::io::sleep;
 use crate::sched;
-use crate::sys::real::StartRoutine;
-use crate::sys::time;
+use crate::sys::real::{real, StartRoutine};
 
 const THRD_SUCCESS: c_int = 0;
 const THRD_BUSY: c_int = 1;
@@ -92,23 +91,21 @@ pub extern "C" fn thrd_equal(a: libc::pthread_t, b: libc::pthread_t) -> c_int {
 /// thread sleeps in the kernel.
 #[no_mangle]
 pub extern "C" fn thrd_sleep(req: *const libc::timespec, rem: *mut libc::timespec) -> c_int {
-    if sched::current_user().is_none() {
-        // SAFETY: the program's timespecs; libc's clock_nanosleep is not ours.
-        return match unsafe { libc::clock_nanosleep(libc::CLOCK_REALTIME, 0, req, rem) } {
-            0 => 0,
-            libc::EINTR => -1,
-            _ => -2,
-        };
+    let r = if sched::current_user().is_none() {
+        // SAFETY: glibc's clock_nanosleep with the program's timespecs.
+        unsafe { (real().clock_nanosleep)(libc::CLOCK_REALTIME, 0, req, rem) }
+    } else {
+        // SAFETY: the program's timespec (C11 gives no error for a bad pointer).
+        match sleep::clock_sleep(libc::CLOCK_MONOTONIC, false, unsafe { &*req }) {
+            Ok(()) => 0,
+            Err(e) => e,
+        }
+    };
+    match r {
+        0 => 0,
+        libc::EINTR => -1,
+        _ => -2,
     }
-    // SAFETY: the program's timespec.
-    let ts = unsafe { &*req };
-    if ts.tv_sec < 0 || !time::valid_timespec(ts) {
-        return -2;
-    }
-    let rel = (ts.tv_sec as u64).saturating_mul(time::NS_PER_SEC).saturating_add(ts.tv_nsec as u64);
-    let deadline = time::now().saturating_add(rel);
-    park::sleep_until(deadline);
-    0
 }
 
 #[no_mangle]

@@ -18,6 +18,7 @@ pub mod once;
 pub mod rwlock;
 pub mod sem;
 pub mod setxid;
+pub mod sleep;
 pub mod spin;
 pub mod syscall;
 pub mod thread;

@@ -53,6 +53,15 @@ impl Stack {
         self.top - self.base - self.guard
     }
 
+    /// The addresses a thread running on this stack can read and write
+    /// (empty for a stack mnthread does not know).
+    pub fn usable(&self) -> core::ops::Range<usize> {
+        if self.top == 0 {
+            return 0..0;
+        }
+        self.base + self.guard..self.top
+    }
+
     /// Whether a fault at `addr` with stack pointer `sp` is this stack
     /// overflowing: the address lies in the guard (or just below the stack,
     /// for frames larger than the guard), or the stack pointer already does.

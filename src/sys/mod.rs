@@ -9,6 +9,7 @@
 //! * [`atomic`] — the atomics shim the lock-free protocols are generic over
 //!   (`core`'s atomics, or loom's in the models).
 //! * [`errno`] — the calling thread's libc `errno`.
+//! * [`user`] — reading the program's memory with EFAULT for bad pointers.
 //! * [`setxid`] — credential changes brought to every kernel thread.
 //! * [`fatal`] — the one-line `mnthread: ...` report and abort.
 
@@ -20,3 +21,4 @@ pub mod raw;
 pub mod real;
 pub mod setxid;
 pub mod time;
+pub mod user;

@@ -73,6 +73,11 @@ pub fn sched_yield() {
     unsafe { syscall3(libc::SYS_sched_yield, 0, 0, 0) };
 }
 
+pub fn getpid() -> libc::pid_t {
+    // SAFETY: no arguments.
+    unsafe { syscall3(libc::SYS_getpid, 0, 0, 0) as libc::pid_t }
+}
+
 pub fn write_stderr(bytes: &[u8]) {
     let mut off = 0;
     while off < bytes.len() {

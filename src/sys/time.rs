@@ -2,7 +2,8 @@
 
 pub const NS_PER_SEC: u64 = 1_000_000_000;
 
-fn clock_ns(clock: libc::clockid_t) -> u64 {
+/// Now, on `clock`, in ns (0 for a clock that cannot be read).
+pub fn clock_ns(clock: libc::clockid_t) -> u64 {
     let mut ts = libc::timespec { tv_sec: 0, tv_nsec: 0 };
     // SAFETY: clock_gettime is answered by the vDSO; `ts` is a valid out-pointer.
     unsafe { libc::clock_gettime(clock, &mut ts) };
@@ -12,6 +13,11 @@ fn clock_ns(clock: libc::clockid_t) -> u64 {
 /// Now, on CLOCK_MONOTONIC.
 pub fn now() -> u64 {
     clock_ns(libc::CLOCK_MONOTONIC)
+}
+
+/// A valid timespec (see [`valid_timespec`]) in ns, saturating.
+pub fn timespec_ns(ts: &libc::timespec) -> u64 {
+    (ts.tv_sec.max(0) as u64).saturating_mul(NS_PER_SEC).saturating_add(ts.tv_nsec as u64)
 }
 
 pub fn timespec_from_ns(ns: u64) -> libc::timespec {
