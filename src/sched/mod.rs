@@ -27,8 +27,9 @@
 //!
 //! Work the scheduler does not own (due timers today; the I/O poller and
 //! signal delivery later) reaches it as registered *work sources*: `find_next`
-//! polls them when the queues are empty, and a source makes threads
-//! runnable through `ready`.
+//! polls them when the queues are empty and on every 61st schedule (so a
+//! carrier kept busy by yielders still wakes its sleepers), and a source
+//! makes threads runnable through `ready`.
 //!
 //! Never cache a `&Carrier` across a switch: the thread may resume on
 //! another carrier. `this_carrier()` re-reads `%gs`.
@@ -82,8 +83,8 @@ const MAX_SOURCES: usize = 4;
 
 static SOURCES: [AtomicUsize; MAX_SOURCES] = [const { AtomicUsize::new(0) }; MAX_SOURCES];
 
-/// Registers `poll` to be asked for work whenever a carrier's queues are
-/// empty (at start-up, before threads run; registering again is a no-op).
+/// Registers `poll` to be asked for work by `find_next` (see module docs;
+/// at start-up, before threads run; registering again is a no-op).
 pub fn register_source(poll: WorkSource) {
     let f = poll as usize;
     let slot = SOURCES.iter().find(|s| matches!(s.load(Ordering::Relaxed), 0) || s.load(Ordering::Relaxed) == f);
@@ -302,6 +303,10 @@ pub fn find_next(c: &Carrier) -> Option<*mut UThread> {
     let n = c.schedule_count.get().wrapping_add(1);
     c.schedule_count.set(n);
     if n.is_multiple_of(61) {
+        // A carrier whose queues never drain (threads that keep yielding)
+        // must still fire due timers and poll: the sources are asked here
+        // too, so a sleeper is not starved behind yielders.
+        poll_sources();
         if let Some(t) = take_global(c) {
             return Some(t);
         }
