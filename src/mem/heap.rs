@@ -240,6 +240,7 @@ mod tests {
             *p.add(99_999) = 1;
             h.dealloc(p, l);
         }
+        // SAFETY: a valid layout; a null result is the expected answer.
         assert!(unsafe { h.alloc(Layout::from_size_align(8192, 8192).unwrap()) }.is_null());
     }
 }

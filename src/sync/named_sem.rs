@@ -64,8 +64,7 @@ fn path_of(name: &CStr) -> Option<[u8; PATH_LEN]> {
 
 fn close_keep_errno(fd: c_int) {
     let e = errno::get();
-    // SAFETY: our own descriptor.
-    unsafe { libc::close(fd) };
+    raw::close(fd);
     errno::set(e);
 }
 
@@ -104,9 +103,10 @@ fn create(name: &CStr, path: &[u8; PATH_LEN], mode: libc::mode_t, value: u32) ->
     let (fd, temp) = temp_file(mode)?;
     let init = Sem::initial_bytes(value);
     let result = (|| {
-        // SAFETY: writes our 32 bytes to our descriptor.
-        if unsafe { libc::write(fd, init.as_ptr() as *const c_void, SEM_SIZE) } != SEM_SIZE as isize {
-            return Err(errno::get());
+        match raw::write(fd, &init[..]) {
+            n if n == SEM_SIZE as isize => {}
+            n if n < 0 => return Err(-n as c_int),
+            _ => return Err(libc::ENOSPC),
         }
         let addr = map(fd)?;
         // SAFETY: NUL-terminated paths.
@@ -122,8 +122,8 @@ fn create(name: &CStr, path: &[u8; PATH_LEN], mode: libc::mode_t, value: u32) ->
     // SAFETY: our temporary name and descriptor.
     unsafe {
         libc::unlink(temp.as_ptr() as *const c_char);
-        libc::close(fd);
     }
+    raw::close(fd);
     errno::set(e);
     result
 }
@@ -255,6 +255,16 @@ pub fn unlink(name: &CStr) -> Result<(), c_int> {
     }
 }
 
+/// Frees the table lock in a fork child (the mappings themselves are
+/// inherited, so the list stays).
+///
+/// # Safety
+/// Only one thread may exist in the process.
+pub unsafe fn forget_lock_holder() {
+    // SAFETY: forwarded.
+    unsafe { TABLE.forget_holder() };
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -275,14 +285,4 @@ mod tests {
         let too_long = std::ffi::CString::new(vec![b'n'; 256]).unwrap();
         assert_eq!(path(&too_long), None);
     }
-}
-
-/// Frees the table lock in a fork child (the mappings themselves are
-/// inherited, so the list stays).
-///
-/// # Safety
-/// Only one thread may exist in the process.
-pub unsafe fn forget_lock_holder() {
-    // SAFETY: forwarded.
-    unsafe { TABLE.forget_holder() };
 }

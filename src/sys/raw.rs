@@ -78,6 +78,19 @@ pub fn getpid() -> libc::pid_t {
     unsafe { syscall3(libc::SYS_getpid, 0, 0, 0) as libc::pid_t }
 }
 
+/// Closes a descriptor the runtime made (the kernel's result; the
+/// program's `close` export is not re-entered).
+pub fn close(fd: i32) -> isize {
+    // SAFETY: closing a descriptor has no memory effects.
+    unsafe { syscall3(libc::SYS_close, fd as usize, 0, 0) }
+}
+
+/// `write(2)` of `bytes` to `fd`, once; the kernel's result.
+pub fn write(fd: i32, bytes: &[u8]) -> isize {
+    // SAFETY: the slice is valid for reads of its length.
+    unsafe { syscall3(libc::SYS_write, fd as usize, bytes.as_ptr() as usize, bytes.len()) }
+}
+
 pub fn write_stderr(bytes: &[u8]) {
     let mut off = 0;
     while off < bytes.len() {
