@@ -11,6 +11,7 @@ pub mod cond;
 pub mod dl;
 pub mod ext;
 pub mod fork;
+pub mod io;
 pub mod key;
 pub mod mutex;
 pub mod mutexattr;

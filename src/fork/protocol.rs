@@ -72,6 +72,7 @@ fn glibc_fork() -> libc::pid_t {
             sched::forget_parent_threads();
             crate::park::lot::forget_all();
             crate::park::offload::forget_all();
+            crate::io::poller::forget_in_child();
             crate::sync::named_sem::forget_lock_holder();
             crate::thread::runtime::LIVE.store(1, core::sync::atomic::Ordering::Relaxed);
         }

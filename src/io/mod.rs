@@ -9,5 +9,11 @@
 //!
 //! * [`sleep`] — nanosleep, clock_nanosleep, usleep, sleep: a deadline on
 //!   the timer heap (`park::sleep_until`).
+//! * [`rw`] — reads, writes, sends and receives: a non-blocking attempt,
+//!   then a wait for readiness in the [`poller`] (one epoll set, waited in
+//!   by an idle carrier), per descriptor state in [`fdtab`].
 
+pub mod fdtab;
+pub mod poller;
+pub mod rw;
 pub mod sleep;

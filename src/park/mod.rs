@@ -79,6 +79,12 @@ fn finish_park(t: *mut UThread, _: usize) {
     }
 }
 
+/// Whether the calling user thread `t` is on its way out to park.
+fn is_parking(t: *mut UThread) -> bool {
+    // SAFETY: `t` is the calling thread's own descriptor.
+    park_state::is_parking(unsafe { &(*t).park_state })
+}
+
 /// Makes the user thread `t` runnable if parked, or leaves it a permit.
 pub fn unpark(t: *mut UThread) {
     // SAFETY: descriptors are type-stable; a stale `t` only gets a permit.
@@ -160,9 +166,12 @@ impl Waiter {
         unsafe { (*word).store(1, Ordering::Release) };
         if thread.is_null() {
             raw::futex_wake(word, 1);
-        } else if sched::current_user().map(|(_, t)| t) != Some(thread) {
-            // (A thread woken by itself — after a hand-off straight to it —
-            // is running and sees the word: no permit to leave behind.)
+        } else if sched::current_user().map(|(_, t)| t) != Some(thread) || is_parking(thread) {
+            // A thread woken by itself is either running — after a hand-off
+            // straight to it — and sees the word (no permit to leave behind),
+            // or on its way out to park: a work source polled by its own
+            // switch-out woke it, and only the permit makes `finish_park`
+            // requeue it.
             unpark(thread);
         }
     }

@@ -72,6 +72,13 @@ pub fn finish_park<W: StateWord>(w: &W) -> bool {
     advance_or_consume(w, PARKING, PARKED)
 }
 
+/// Whether the thread is between `begin_park` and `finish_park` (read by
+/// the thread itself: only unparks, which leave a permit, change it then).
+#[inline]
+pub fn is_parking<W: StateWord>(w: &W) -> bool {
+    w.load(Ordering::Relaxed) == PARKING
+}
+
 /// Takes a parked thread to run it directly (a hand-off). True if it was
 /// PARKED: the caller now runs it, and any later `unpark` leaves a permit.
 #[inline]

@@ -32,7 +32,7 @@
 //! over what it needs of the carriers ([`IdleCarrier`]), so the loom models
 //! at the bottom run this very code on loom's atomics and futex.
 
-use core::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use core::sync::atomic::{fence, AtomicBool, AtomicPtr, AtomicUsize, Ordering};
 
 use super::{carriers, find_next, global, snapshot_ticks, steal_stuck, timer, Carrier, MAX_CARRIERS};
 use crate::mem::uthread::UThread;
@@ -68,10 +68,14 @@ static IDLE: Idle<Core> = Idle {
     sleepers: Locked::new(Vec::new()),
 };
 
-/// The futex word each carrier sleeps on, by carrier id.
+/// The futex word each carrier sleeps on, by carrier id, and how to wake
+/// the carrier once its word is set.
 pub(crate) trait SleepWords {
     type F: Family;
     fn sleep_word(&self, id: usize) -> &<Self::F as Family>::Futex;
+    fn wake(&self, id: usize) {
+        self.sleep_word(id).wake(1);
+    }
 }
 
 /// What the protocol needs of the carrier running it and of its siblings.
@@ -95,6 +99,10 @@ pub(crate) trait IdleCarrier: SleepWords {
     fn earliest_deadline(&self) -> u64;
     fn now(&self) -> u64;
     fn count_sleep(&self);
+    /// Sleeps while `word` (this carrier's) is 0, at most until `deadline`.
+    fn wait(&self, word: &<Self::F as Family>::Futex, deadline: Option<u64>) {
+        word.wait(0, deadline);
+    }
 }
 
 impl<F: Family> Idle<F> {
@@ -150,9 +158,8 @@ impl<F: Family> Idle<F> {
             Some(id)
         });
         let Some(id) = popped else { return false };
-        let word = words.sleep_word(id);
-        word.store(1, Ordering::Release);
-        word.wake(1);
+        words.sleep_word(id).store(1, Ordering::Release);
+        words.wake(id);
         true
     }
 
@@ -222,7 +229,7 @@ impl<F: Family> Idle<F> {
                 Some(ns) => c.earliest_deadline().min(c.now() + ns),
                 None => c.earliest_deadline(),
             };
-            word.wait(0, (deadline != u64::MAX).then_some(deadline));
+            c.wait(word, (deadline != u64::MAX).then_some(deadline));
         }
         if watch.is_some() {
             self.watching.fetch_sub(1, Ordering::Relaxed);
@@ -246,6 +253,52 @@ impl<F: Family> Idle<F> {
     }
 }
 
+/// A blocking poll an idle carrier may wait in instead of its futex (the
+/// I/O poller): one carrier at a time, the *holder*, waits there, so that
+/// readiness is noticed with no carrier awake; the others sleep on their
+/// futex words as before.
+///
+/// Handing a wake-up to the holder (Dekker, by SeqCst fences on both sides):
+/// the holder publishes itself in `POLL_HOLDER`, fences, and waits only if
+/// its word is still 0; a waker sets the word, fences, and interrupts the
+/// poll if it sees the holder is that carrier, or futex-wakes it otherwise.
+/// Either the holder sees the word set or the waker sees the holder.
+pub struct IdlePoll {
+    /// Whether anything is registered to wait for (else: futex sleep).
+    pub active: fn() -> bool,
+    /// Waits for readiness (making ready threads runnable), until `deadline`
+    /// (monotonic ns) or an `interrupt`.
+    pub wait: fn(Option<u64>),
+    /// Makes a current or next `wait` return at once.
+    pub interrupt: fn(),
+}
+
+static IDLE_POLL: AtomicPtr<IdlePoll> = AtomicPtr::new(core::ptr::null_mut());
+/// 1 + the id of the carrier waiting in the idle poll; 0: none.
+static POLL_HOLDER: AtomicUsize = AtomicUsize::new(0);
+
+/// Installs the blocking poll idle carriers wait in (once, at start-up).
+pub fn register_idle_poll(p: &'static IdlePoll) {
+    IDLE_POLL.store(p as *const IdlePoll as *mut IdlePoll, Ordering::Release);
+}
+
+fn idle_poll() -> Option<&'static IdlePoll> {
+    // SAFETY: only `register_idle_poll` stores, a `&'static`.
+    unsafe { IDLE_POLL.load(Ordering::Acquire).as_ref() }
+}
+
+/// Wakes carrier `id`, whose word is set: interrupts its poll if it holds it.
+fn wake_carrier(id: usize) {
+    fence(Ordering::SeqCst);
+    if POLL_HOLDER.load(Ordering::Relaxed) == id + 1 {
+        if let Some(p) = idle_poll() {
+            (p.interrupt)();
+            return;
+        }
+    }
+    crate::sys::raw::futex_wake(&carriers()[id].sleep_word, 1);
+}
+
 /// The runtime's carriers, for waking one by id.
 struct AllCarriers;
 
@@ -253,6 +306,9 @@ impl SleepWords for AllCarriers {
     type F = Core;
     fn sleep_word(&self, id: usize) -> &core::sync::atomic::AtomicU32 {
         &carriers()[id].sleep_word
+    }
+    fn wake(&self, id: usize) {
+        wake_carrier(id);
     }
 }
 
@@ -263,6 +319,9 @@ impl SleepWords for OnCarrier {
     type F = Core;
     fn sleep_word(&self, id: usize) -> &core::sync::atomic::AtomicU32 {
         &carriers()[id].sleep_word
+    }
+    fn wake(&self, id: usize) {
+        wake_carrier(id);
     }
 }
 
@@ -298,6 +357,21 @@ impl IdleCarrier for OnCarrier {
     }
     fn count_sleep(&self) {
         self.0.sleeps.set(self.0.sleeps.get() + 1);
+    }
+    fn wait(&self, word: &core::sync::atomic::AtomicU32, deadline: Option<u64>) {
+        let me = self.0.id + 1;
+        match idle_poll() {
+            Some(p) if (p.active)() && POLL_HOLDER.compare_exchange(0, me, Ordering::SeqCst, Ordering::Relaxed).is_ok() => {
+                fence(Ordering::SeqCst);
+                if word.load(Ordering::Relaxed) == 0 {
+                    (p.wait)(deadline);
+                }
+                POLL_HOLDER.store(0, Ordering::Release);
+            }
+            _ => {
+                word.wait(0, deadline);
+            }
+        }
     }
 }
 
@@ -342,6 +416,7 @@ pub unsafe fn forget_all() {
     IDLE.spinning.store(0, Ordering::Relaxed);
     IDLE.watching.store(0, Ordering::Relaxed);
     IDLE.waking.store(false, Ordering::Relaxed);
+    POLL_HOLDER.store(0, Ordering::Relaxed);
 }
 
 #[cfg(all(test, loom))]
