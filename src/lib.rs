@@ -26,7 +26,8 @@
 //! 7. [`thread`] — initialisation and start-up, attributes and defaults,
 //!    create/exit/join, the descriptor pool, foreign threads, keys,
 //!    unwinding, stack-overflow reports.
-//! 8. [`io`] — blocking calls that park only the caller: sleeps.
+//! 8. [`io`] — blocking calls that park only the caller: sleeps, reads and
+//!    writes on the poller, the waits offload workers make in the kernel.
 //! 9. [`fork`] — the fork-handler registry and the fork protocol.
 //! 10. [`abi`] — the exported C symbols: checked conversions, nothing else.
 //!

@@ -14,7 +14,7 @@ use crate::sched;
 use crate::sys::{errno, raw, real::real};
 
 /// The kernel's result as libc returns it.
-fn libc_result(r: isize) -> isize {
+pub(crate) fn libc_result(r: isize) -> isize {
     if r < 0 {
         errno::set(-r as c_int);
         -1
@@ -24,7 +24,7 @@ fn libc_result(r: isize) -> isize {
 }
 
 /// A libc call's result in the kernel's convention.
-fn kernel_result(r: isize) -> isize {
+pub(crate) fn kernel_result(r: isize) -> isize {
     if r < 0 {
         -(errno::get() as isize)
     } else {
@@ -32,7 +32,7 @@ fn kernel_result(r: isize) -> isize {
     }
 }
 
-fn user() -> bool {
+pub(crate) fn user() -> bool {
     sched::current_user().is_some()
 }
 

@@ -12,6 +12,7 @@ pub mod dl;
 pub mod ext;
 pub mod fork;
 pub mod io;
+pub mod waits;
 pub mod key;
 pub mod mutex;
 pub mod mutexattr;

@@ -12,8 +12,11 @@
 //! * [`rw`] — reads, writes, sends and receives: a non-blocking attempt,
 //!   then a wait for readiness in the [`poller`] (one epoll set, waited in
 //!   by an idle carrier), per descriptor state in [`fdtab`].
+//! * [`waits`] — poll, select, epoll_wait, accept, connect, the wait
+//!   family: made in the kernel by an offload worker while the caller parks.
 
 pub mod fdtab;
 pub mod poller;
 pub mod rw;
 pub mod sleep;
+pub mod waits;

@@ -29,7 +29,7 @@ const EAGAIN: isize = -(libc::EAGAIN as isize);
 const EOPNOTSUPP: isize = -(libc::EOPNOTSUPP as isize);
 
 /// Whether the program made `fd` non-blocking itself.
-fn nonblocking(fd: c_int) -> bool {
+pub fn nonblocking(fd: c_int) -> bool {
     // SAFETY: F_GETFL reads the descriptor's flags.
     let fl = unsafe { raw::syscall3(libc::SYS_fcntl, fd as usize, libc::F_GETFL as usize, 0) };
     fl >= 0 && fl as c_int & libc::O_NONBLOCK != 0

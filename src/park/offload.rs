@@ -14,7 +14,7 @@
 //! the pusher, under the lock) is always taken.
 //!
 //! Workers are plain glibc threads; they run only the job closures (raw
-//! system calls), never user code.
+//! system calls, or glibc's own blocking functions), never user code.
 
 use core::ffi::c_void;
 use core::sync::atomic::{AtomicU32, Ordering};

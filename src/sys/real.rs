@@ -35,6 +35,18 @@ pub struct Real {
     pub dup2: unsafe extern "C" fn(c_int, c_int) -> c_int,
     pub dup3: unsafe extern "C" fn(c_int, c_int, c_int) -> c_int,
     pub chk_fail: unsafe extern "C" fn() -> !,
+    pub poll: unsafe extern "C" fn(*mut libc::pollfd, libc::nfds_t, c_int) -> c_int,
+    pub ppoll: unsafe extern "C" fn(*mut libc::pollfd, libc::nfds_t, *const libc::timespec, *const libc::sigset_t) -> c_int,
+    pub select: unsafe extern "C" fn(c_int, *mut libc::fd_set, *mut libc::fd_set, *mut libc::fd_set, *mut libc::timeval) -> c_int,
+    pub pselect: unsafe extern "C" fn(c_int, *mut libc::fd_set, *mut libc::fd_set, *mut libc::fd_set, *const libc::timespec, *const libc::sigset_t) -> c_int,
+    pub epoll_wait: unsafe extern "C" fn(c_int, *mut libc::epoll_event, c_int, c_int) -> c_int,
+    pub epoll_pwait: unsafe extern "C" fn(c_int, *mut libc::epoll_event, c_int, c_int, *const libc::sigset_t) -> c_int,
+    pub epoll_pwait2: unsafe extern "C" fn(c_int, *mut libc::epoll_event, c_int, *const libc::timespec, *const libc::sigset_t) -> c_int,
+    pub accept: unsafe extern "C" fn(c_int, *mut libc::sockaddr, *mut libc::socklen_t) -> c_int,
+    pub accept4: unsafe extern "C" fn(c_int, *mut libc::sockaddr, *mut libc::socklen_t, c_int) -> c_int,
+    pub connect: unsafe extern "C" fn(c_int, *const libc::sockaddr, libc::socklen_t) -> c_int,
+    pub wait4: unsafe extern "C" fn(libc::pid_t, *mut c_int, c_int, *mut libc::rusage) -> libc::pid_t,
+    pub waitid: unsafe extern "C" fn(libc::idtype_t, libc::id_t, *mut libc::siginfo_t, c_int) -> c_int,
     pub nanosleep: unsafe extern "C" fn(*const libc::timespec, *mut libc::timespec) -> c_int,
     pub clock_nanosleep: unsafe extern "C" fn(libc::clockid_t, c_int, *const libc::timespec, *mut libc::timespec) -> c_int,
     pub usleep: unsafe extern "C" fn(libc::useconds_t) -> c_int,
@@ -65,7 +77,7 @@ fn sym(name: &core::ffi::CStr) -> *mut c_void {
     // SAFETY: dlsym with a NUL-terminated name; glibc's dlsym is not interposed.
     let p = unsafe { libc::dlsym(libc::RTLD_NEXT, name.as_ptr()) };
     if p.is_null() {
-        die(&["cannot resolve ", name.to_str().unwrap_or("?"), " in glibc (is this glibc 2.34 or newer?)"]);
+        die(&["cannot resolve ", name.to_str().unwrap_or("?"), " in glibc (is this glibc 2.35 or newer?)"]);
     }
     p
 }
@@ -110,6 +122,18 @@ pub fn resolve() {
             dup2: core::mem::transmute(sym(c"dup2")),
             dup3: core::mem::transmute(sym(c"dup3")),
             chk_fail: core::mem::transmute(sym(c"__chk_fail")),
+            poll: core::mem::transmute(sym(c"poll")),
+            ppoll: core::mem::transmute(sym(c"ppoll")),
+            select: core::mem::transmute(sym(c"select")),
+            pselect: core::mem::transmute(sym(c"pselect")),
+            epoll_wait: core::mem::transmute(sym(c"epoll_wait")),
+            epoll_pwait: core::mem::transmute(sym(c"epoll_pwait")),
+            epoll_pwait2: core::mem::transmute(sym(c"epoll_pwait2")),
+            accept: core::mem::transmute(sym(c"accept")),
+            accept4: core::mem::transmute(sym(c"accept4")),
+            connect: core::mem::transmute(sym(c"connect")),
+            wait4: core::mem::transmute(sym(c"wait4")),
+            waitid: core::mem::transmute(sym(c"waitid")),
             nanosleep: core::mem::transmute(sym(c"nanosleep")),
             clock_nanosleep: core::mem::transmute(sym(c"clock_nanosleep")),
             usleep: core::mem::transmute(sym(c"usleep")),

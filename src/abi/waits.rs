@@ -1,0 +1,235 @@
+//! poll, select, epoll_wait, accept, connect and the wait family: for a
+//! user thread, made by `io::waits` (parked while a worker waits in the
+//! kernel); for every other thread, glibc's own.
+//!
+//! The closures handed to a worker carry the program's pointers as
+//! addresses (`usize`): the caller stays parked, its memory untouched, until
+//! the worker is done with them.
+
+use core::ffi::c_int;
+
+use super::io::{kernel_result, libc_result, user};
+use crate::io::{rw, waits};
+use crate::sys::real::real;
+
+/// glibc's result of a call returning `int`, in the kernel's convention.
+fn k(r: c_int) -> isize {
+    kernel_result(r as isize)
+}
+
+/// Back to libc's convention for a call returning `int`.
+fn l(r: isize) -> c_int {
+    libc_result(r) as c_int
+}
+
+fn zero_timespec(ts: *const libc::timespec) -> bool {
+    // SAFETY: a non-null timeout is the program's, valid to read (glibc reads it too).
+    !ts.is_null() && unsafe { (*ts).tv_sec == 0 && (*ts).tv_nsec == 0 }
+}
+
+const ZERO: libc::timespec = libc::timespec { tv_sec: 0, tv_nsec: 0 };
+
+#[no_mangle]
+pub extern "C" fn poll(fds: *mut libc::pollfd, n: libc::nfds_t, timeout: c_int) -> c_int {
+    if !user() || timeout == 0 {
+        // SAFETY: glibc's own function, with the program's arguments (here
+        // and in every call below, made by the caller or by a worker for it).
+        return unsafe { (real().poll)(fds, n, timeout) };
+    }
+    let a = fds as usize;
+    // SAFETY: as above.
+    l(waits::look_then_wait(|| k(unsafe { (real().poll)(fds, n, 0) }), move || k(unsafe { (real().poll)(a as *mut libc::pollfd, n, timeout) })))
+}
+
+#[no_mangle]
+pub extern "C" fn ppoll(fds: *mut libc::pollfd, n: libc::nfds_t, ts: *const libc::timespec, mask: *const libc::sigset_t) -> c_int {
+    if !user() || zero_timespec(ts) {
+        // SAFETY: as above.
+        return unsafe { (real().ppoll)(fds, n, ts, mask) };
+    }
+    let (a, t, m) = (fds as usize, ts as usize, mask as usize);
+    // The look keeps the carrier's signal mask; the worker's call applies the program's.
+    l(waits::look_then_wait(
+        // SAFETY: as above.
+        || k(unsafe { (real().ppoll)(fds, n, &ZERO, core::ptr::null()) }),
+        // SAFETY: as above.
+        move || k(unsafe { (real().ppoll)(a as *mut libc::pollfd, n, t as *const libc::timespec, m as *const libc::sigset_t) }),
+    ))
+}
+
+/// The `_FORTIFY_SOURCE` check glibc makes: the array holds `n` entries.
+fn check_pollfds(n: libc::nfds_t, fdslen: usize) {
+    if (fdslen / core::mem::size_of::<libc::pollfd>()) < n as usize {
+        // SAFETY: glibc's fortify failure report (does not return).
+        unsafe { (real().chk_fail)() }
+    }
+}
+
+#[no_mangle]
+pub extern "C" fn __poll_chk(fds: *mut libc::pollfd, n: libc::nfds_t, timeout: c_int, fdslen: usize) -> c_int {
+    check_pollfds(n, fdslen);
+    poll(fds, n, timeout)
+}
+
+#[no_mangle]
+pub extern "C" fn __ppoll_chk(fds: *mut libc::pollfd, n: libc::nfds_t, ts: *const libc::timespec, mask: *const libc::sigset_t, fdslen: usize) -> c_int {
+    check_pollfds(n, fdslen);
+    ppoll(fds, n, ts, mask)
+}
+
+/// select and pselect rewrite the descriptor sets even when nothing is
+/// ready, so there is no look first: only a zero timeout stays here.
+#[no_mangle]
+pub extern "C" fn select(n: c_int, r: *mut libc::fd_set, w: *mut libc::fd_set, e: *mut libc::fd_set, tv: *mut libc::timeval) -> c_int {
+    // SAFETY: a non-null timeout is the program's, valid to read.
+    if !user() || (!tv.is_null() && unsafe { (*tv).tv_sec == 0 && (*tv).tv_usec == 0 }) {
+        // SAFETY: as above.
+        return unsafe { (real().select)(n, r, w, e, tv) };
+    }
+    let (r, w, e, tv) = (r as usize, w as usize, e as usize, tv as usize);
+    let set = |p: usize| p as *mut libc::fd_set;
+    // SAFETY: as above.
+    l(waits::in_kernel(move || k(unsafe { (real().select)(n, set(r), set(w), set(e), tv as *mut libc::timeval) })))
+}
+
+#[no_mangle]
+pub extern "C" fn pselect(n: c_int, r: *mut libc::fd_set, w: *mut libc::fd_set, e: *mut libc::fd_set, ts: *const libc::timespec, mask: *const libc::sigset_t) -> c_int {
+    if !user() || zero_timespec(ts) {
+        // SAFETY: as above.
+        return unsafe { (real().pselect)(n, r, w, e, ts, mask) };
+    }
+    let (r, w, e, ts, m) = (r as usize, w as usize, e as usize, ts as usize, mask as usize);
+    let set = |p: usize| p as *mut libc::fd_set;
+    // SAFETY: as above.
+    l(waits::in_kernel(move || k(unsafe { (real().pselect)(n, set(r), set(w), set(e), ts as *const libc::timespec, m as *const libc::sigset_t) })))
+}
+
+#[no_mangle]
+pub extern "C" fn epoll_wait(ep: c_int, ev: *mut libc::epoll_event, max: c_int, timeout: c_int) -> c_int {
+    if !user() || timeout == 0 {
+        // SAFETY: as above.
+        return unsafe { (real().epoll_wait)(ep, ev, max, timeout) };
+    }
+    let a = ev as usize;
+    l(waits::look_then_wait(
+        // SAFETY: as above.
+        || k(unsafe { (real().epoll_wait)(ep, ev, max, 0) }),
+        // SAFETY: as above.
+        move || k(unsafe { (real().epoll_wait)(ep, a as *mut libc::epoll_event, max, timeout) }),
+    ))
+}
+
+#[no_mangle]
+pub extern "C" fn epoll_pwait(ep: c_int, ev: *mut libc::epoll_event, max: c_int, timeout: c_int, mask: *const libc::sigset_t) -> c_int {
+    if !user() || timeout == 0 {
+        // SAFETY: as above.
+        return unsafe { (real().epoll_pwait)(ep, ev, max, timeout, mask) };
+    }
+    let (a, m) = (ev as usize, mask as usize);
+    l(waits::look_then_wait(
+        // SAFETY: as above.
+        || k(unsafe { (real().epoll_wait)(ep, ev, max, 0) }),
+        // SAFETY: as above.
+        move || k(unsafe { (real().epoll_pwait)(ep, a as *mut libc::epoll_event, max, timeout, m as *const libc::sigset_t) }),
+    ))
+}
+
+#[no_mangle]
+pub extern "C" fn epoll_pwait2(ep: c_int, ev: *mut libc::epoll_event, max: c_int, ts: *const libc::timespec, mask: *const libc::sigset_t) -> c_int {
+    if !user() || zero_timespec(ts) {
+        // SAFETY: as above.
+        return unsafe { (real().epoll_pwait2)(ep, ev, max, ts, mask) };
+    }
+    let (a, t, m) = (ev as usize, ts as usize, mask as usize);
+    l(waits::look_then_wait(
+        // SAFETY: as above.
+        || k(unsafe { (real().epoll_wait)(ep, ev, max, 0) }),
+        // SAFETY: as above.
+        move || k(unsafe { (real().epoll_pwait2)(ep, a as *mut libc::epoll_event, max, t as *const libc::timespec, m as *const libc::sigset_t) }),
+    ))
+}
+
+#[no_mangle]
+pub extern "C" fn accept(fd: c_int, addr: *mut libc::sockaddr, len: *mut libc::socklen_t) -> c_int {
+    if !user() || rw::nonblocking(fd) {
+        // SAFETY: as above.
+        return unsafe { (real().accept)(fd, addr, len) };
+    }
+    let (a, n) = (addr as usize, len as usize);
+    // SAFETY: as above.
+    l(waits::in_kernel(move || k(unsafe { (real().accept)(fd, a as *mut libc::sockaddr, n as *mut libc::socklen_t) })))
+}
+
+#[no_mangle]
+pub extern "C" fn accept4(fd: c_int, addr: *mut libc::sockaddr, len: *mut libc::socklen_t, flags: c_int) -> c_int {
+    if !user() || rw::nonblocking(fd) {
+        // SAFETY: as above.
+        return unsafe { (real().accept4)(fd, addr, len, flags) };
+    }
+    let (a, n) = (addr as usize, len as usize);
+    // SAFETY: as above.
+    l(waits::in_kernel(move || k(unsafe { (real().accept4)(fd, a as *mut libc::sockaddr, n as *mut libc::socklen_t, flags) })))
+}
+
+#[no_mangle]
+pub extern "C" fn connect(fd: c_int, addr: *const libc::sockaddr, len: libc::socklen_t) -> c_int {
+    if !user() || rw::nonblocking(fd) {
+        // SAFETY: as above.
+        return unsafe { (real().connect)(fd, addr, len) };
+    }
+    let a = addr as usize;
+    // SAFETY: as above.
+    l(waits::in_kernel(move || k(unsafe { (real().connect)(fd, a as *const libc::sockaddr, len) })))
+}
+
+#[no_mangle]
+pub extern "C" fn wait4(pid: libc::pid_t, status: *mut c_int, options: c_int, ru: *mut libc::rusage) -> libc::pid_t {
+    if !user() || options & libc::WNOHANG != 0 {
+        // SAFETY: as above.
+        return unsafe { (real().wait4)(pid, status, options, ru) };
+    }
+    let (s, r) = (status as usize, ru as usize);
+    l(waits::look_then_wait(
+        // SAFETY: as above.
+        || k(unsafe { (real().wait4)(pid, status, options | libc::WNOHANG, ru) }),
+        // SAFETY: as above.
+        move || k(unsafe { (real().wait4)(pid, s as *mut c_int, options, r as *mut libc::rusage) }),
+    ))
+}
+
+#[no_mangle]
+pub extern "C" fn waitpid(pid: libc::pid_t, status: *mut c_int, options: c_int) -> libc::pid_t {
+    wait4(pid, status, options, core::ptr::null_mut())
+}
+
+#[no_mangle]
+pub extern "C" fn wait(status: *mut c_int) -> libc::pid_t {
+    wait4(-1, status, 0, core::ptr::null_mut())
+}
+
+#[no_mangle]
+pub extern "C" fn wait3(status: *mut c_int, options: c_int, ru: *mut libc::rusage) -> libc::pid_t {
+    wait4(-1, status, options, ru)
+}
+
+/// A `WNOHANG` look reports "nothing yet" as 0 with `si_pid` left 0 (which
+/// the look clears first, as POSIX has callers do).
+#[no_mangle]
+pub extern "C" fn waitid(idtype: libc::idtype_t, id: libc::id_t, info: *mut libc::siginfo_t, options: c_int) -> c_int {
+    if !user() || options & libc::WNOHANG != 0 || info.is_null() {
+        // SAFETY: as above.
+        return unsafe { (real().waitid)(idtype, id, info, options) };
+    }
+    // SAFETY: `info` is the program's siginfo_t, which the call writes anyway.
+    unsafe { core::ptr::write_bytes(info as *mut u8, 0, core::mem::size_of::<libc::siginfo_t>()) };
+    // SAFETY: as above.
+    let r = unsafe { (real().waitid)(idtype, id, info, options | libc::WNOHANG) };
+    // SAFETY: as above (a successful call filled it, or left it zeroed).
+    if r != 0 || unsafe { (*info).si_pid() } != 0 {
+        return r;
+    }
+    let a = info as usize;
+    // SAFETY: as above.
+    l(waits::in_kernel(move || k(unsafe { (real().waitid)(idtype, id, a as *mut libc::siginfo_t, options) })))
+}
+
