@@ -38,6 +38,7 @@ RUNS = [
     dict(prog="sleep_storm", args=["10000", "10"], timeout=120, quick=["1000", "3"]),
     dict(prog="rust_pingpong", args=[], timeout=60, quick=["20", "1"]),
     dict(prog="pipe_pingpong", args=["100000", "1"], timeout=120, quick=["2000", "1"]),
+    dict(prog="pipe_pingpong", args=["20000", "1", "1"], timeout=120, quick=["1000", "1", "1"]),
 ]
 
 # Units where a larger value is better (throughputs).
