@@ -124,20 +124,13 @@ pub extern "C" fn writev(fd: c_int, iov: *const libc::iovec, cnt: c_int) -> isiz
     done as isize
 }
 
-/// The receive family: `MSG_DONTWAIT` makes the attempt; a program that
-/// asked for MSG_DONTWAIT itself gets the call unchanged.
-fn recv_with(fd: c_int, flags: c_int, call: impl Fn(c_int) -> isize) -> isize {
+/// The send and receive families: `MSG_DONTWAIT` makes the attempt; a
+/// program that asked for MSG_DONTWAIT itself gets the call unchanged.
+fn socket_call(fd: c_int, dir: Dir, flags: c_int, call: impl Fn(c_int) -> isize) -> isize {
     if flags & libc::MSG_DONTWAIT != 0 {
         return call(flags);
     }
-    libc_result(rw::call(fd, Dir::Read, || kernel_result(call(flags | libc::MSG_DONTWAIT)), || kernel_result(call(flags))))
-}
-
-fn send_with(fd: c_int, flags: c_int, call: impl Fn(c_int) -> isize) -> isize {
-    if flags & libc::MSG_DONTWAIT != 0 {
-        return call(flags);
-    }
-    libc_result(rw::call(fd, Dir::Write, || kernel_result(call(flags | libc::MSG_DONTWAIT)), || kernel_result(call(flags))))
+    libc_result(rw::call(fd, dir, || kernel_result(call(flags | libc::MSG_DONTWAIT)), || kernel_result(call(flags))))
 }
 
 #[no_mangle]
@@ -156,14 +149,14 @@ pub extern "C" fn recvfrom(fd: c_int, buf: *mut c_void, n: usize, flags: c_int, 
     }
     if flags & (libc::MSG_WAITALL | libc::MSG_DONTWAIT) != libc::MSG_WAITALL {
         // SAFETY: glibc's own function, with the program's arguments.
-        return recv_with(fd, flags, |f| unsafe { (real().recvfrom)(fd, buf, n, f, addr, len) });
+        return socket_call(fd, Dir::Read, flags, |f| unsafe { (real().recvfrom)(fd, buf, n, f, addr, len) });
     }
     let piece = flags & !libc::MSG_WAITALL;
     let mut done = 0usize;
     loop {
         let at = (buf as usize + done) as *mut c_void;
         // SAFETY: glibc's own function, with the program's arguments.
-        let r = recv_with(fd, piece, |f| unsafe { (real().recvfrom)(fd, at, n - done, f, addr, len) });
+        let r = socket_call(fd, Dir::Read, piece, |f| unsafe { (real().recvfrom)(fd, at, n - done, f, addr, len) });
         if r < 0 {
             return if done > 0 { done as isize } else { r };
         }
@@ -183,7 +176,7 @@ pub extern "C" fn recvmsg(fd: c_int, msg: *mut libc::msghdr, flags: c_int) -> is
         return unsafe { (real().recvmsg)(fd, msg, flags) };
     }
     // SAFETY: glibc's own function, with the program's arguments.
-    recv_with(fd, flags, |f| unsafe { (real().recvmsg)(fd, msg, f) })
+    socket_call(fd, Dir::Read, flags, |f| unsafe { (real().recvmsg)(fd, msg, f) })
 }
 
 /// Sends block until the whole message is queued, as the kernel's do for a
@@ -195,11 +188,7 @@ pub extern "C" fn send(fd: c_int, buf: *const c_void, n: usize, flags: c_int) ->
 
 #[no_mangle]
 pub extern "C" fn sendto(fd: c_int, buf: *const c_void, n: usize, flags: c_int, addr: *const libc::sockaddr, len: libc::socklen_t) -> isize {
-    if !user() {
-        // SAFETY: glibc's own function, with the program's arguments.
-        return unsafe { (real().sendto)(fd, buf, n, flags, addr, len) };
-    }
-    if flags & libc::MSG_DONTWAIT != 0 {
+    if !user() || flags & libc::MSG_DONTWAIT != 0 {
         // SAFETY: glibc's own function, with the program's arguments.
         return unsafe { (real().sendto)(fd, buf, n, flags, addr, len) };
     }
@@ -221,7 +210,7 @@ pub extern "C" fn sendmsg(fd: c_int, msg: *const libc::msghdr, flags: c_int) -> 
         return unsafe { (real().sendmsg)(fd, msg, flags) };
     }
     // SAFETY: glibc's own function, with the program's arguments.
-    send_with(fd, flags, |f| unsafe { (real().sendmsg)(fd, msg, f) })
+    socket_call(fd, Dir::Write, flags, |f| unsafe { (real().sendmsg)(fd, msg, f) })
 }
 
 #[no_mangle]
