@@ -39,6 +39,8 @@ RUNS = [
     dict(prog="rust_pingpong", args=[], timeout=60, quick=["20", "1"]),
     dict(prog="pipe_pingpong", args=["100000", "1"], timeout=120, quick=["2000", "1"]),
     dict(prog="pipe_pingpong", args=["20000", "1", "1"], timeout=120, quick=["1000", "1", "1"]),
+    dict(prog="rescue", args=["300"], timeout=120, quick=["50"],
+         mn_env={"MNTHREAD_CARRIERS": "1"}, note="1 carrier"),
 ]
 
 # Units where a larger value is better (throughputs).

@@ -22,7 +22,8 @@ Header comments recognised in the first 20 lines of a source:
   // WAYS: glibc preload  restrict the ways a test runs in
   // ONE-CARRIER          the test waits (I/O, sleeps, signals, fork): it also
                          runs preload and linked with MNTHREAD_CARRIERS=1
-                         (ways preload/1c, linked/1c), where a call that
+                         and MNTHREAD_MAX_CARRIERS=1 (ways preload/1c,
+                         linked/1c: no spare carriers), where a call that
                          blocks its carrier instead of parking hangs
 
 The last line printed is "N passed, N failed[, N skipped]"; the exit status is
@@ -459,6 +460,7 @@ def main():
             env["LD_PRELOAD"] = b.lib
         if one_carrier:
             env["MNTHREAD_CARRIERS"] = "1"
+            env["MNTHREAD_MAX_CARRIERS"] = "1"
         timeout = t.timeout or args.timeout
         status, out, secs = run_one([exe], env, timeout)
         if one_carrier and status and status.startswith("TIMEOUT"):

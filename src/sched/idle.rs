@@ -99,6 +99,9 @@ pub(crate) trait IdleCarrier: SleepWords {
     fn earliest_deadline(&self) -> u64;
     fn now(&self) -> u64;
     fn count_sleep(&self);
+    /// Retires this carrier if a spare replaced it (see `monitor`); returns
+    /// when it is revived.
+    fn retire_if_replaced(&self) {}
     /// Sleeps while `word` (this carrier's) is 0, at most until `deadline`.
     fn wait(&self, word: &<Self::F as Family>::Futex, deadline: Option<u64>) {
         word.wait(0, deadline);
@@ -165,6 +168,7 @@ impl<F: Family> Idle<F> {
 
     fn find_work<C: IdleCarrier<F = F>>(&self, c: &C) -> C::Found {
         loop {
+            c.retire_if_replaced();
             if let Some(t) = c.find_next() {
                 return t;
             }
@@ -287,6 +291,13 @@ fn idle_poll() -> Option<&'static IdlePoll> {
     unsafe { IDLE_POLL.load(Ordering::Acquire).as_ref() }
 }
 
+/// Whether threads wait on a work source only an idle carrier (or a busy
+/// one's every 61st schedule) looks at: an armed timer, or a descriptor
+/// registered with the idle poll.
+pub fn sources_pending() -> bool {
+    timer::earliest() != u64::MAX || idle_poll().is_some_and(|p| (p.active)())
+}
+
 /// Wakes carrier `id`, whose word is set: interrupts its poll if it holds it.
 fn wake_carrier(id: usize) {
     fence(Ordering::SeqCst);
@@ -357,6 +368,9 @@ impl IdleCarrier for OnCarrier {
     }
     fn count_sleep(&self) {
         self.0.sleeps.set(self.0.sleeps.get() + 1);
+    }
+    fn retire_if_replaced(&self) {
+        super::monitor::retire_if_replaced(self.0);
     }
     fn wait(&self, word: &core::sync::atomic::AtomicU32, deadline: Option<u64>) {
         let me = self.0.id + 1;

@@ -31,17 +31,23 @@
 //! carrier kept busy by yielders still wakes its sleepers), and a source
 //! makes threads runnable through `ready`.
 //!
+//! A carrier blocked in the kernel by a call nobody intercepted is replaced
+//! by a spare (`monitor`): it then finds no work (`find_next`) and retires
+//! at its next schedule point. The carrier array has room for
+//! `MNTHREAD_MAX_CARRIERS` slots from the start; spares fill it in order.
+//!
 //! Never cache a `&Carrier` across a switch: the thread may resume on
 //! another carrier. `this_carrier()` re-reads `%gs`.
 
 pub mod global;
 pub mod idle;
+pub mod monitor;
 pub mod runq;
 pub mod stats;
 pub mod timer;
 
 use core::cell::{Cell, UnsafeCell};
-use core::sync::atomic::{AtomicPtr, AtomicU32, AtomicU64, AtomicUsize, Ordering};
+use core::sync::atomic::{AtomicBool, AtomicI32, AtomicPtr, AtomicU32, AtomicU64, AtomicU8, AtomicUsize, Ordering};
 
 use crate::arch;
 use crate::arch::switch::switch_to;
@@ -135,53 +141,100 @@ pub struct Carrier {
     /// Futex word an idle carrier sleeps on (1 = woken).
     pub sleep_word: AtomicU32,
     pub id: usize,
+    /// The carrier's kernel thread id (0 until it runs), for the monitor.
+    pub tid: AtomicI32,
+    /// Set by the monitor when a spare took over while this carrier was
+    /// blocked in the kernel: at its next schedule point it retires.
+    pub replaced: AtomicBool,
+    /// [`ACTIVE`], [`RETIRED`] or [`GONE`].
+    pub state: AtomicU8,
+    /// Futex word a retired carrier sleeps on until the monitor revives it.
+    pub spare_word: AtomicU32,
 }
+
+/// Runs user threads (or looks for them).
+pub const ACTIVE: u8 = 0;
+/// A spare asleep in [`retire_if_replaced`] until the monitor needs it.
+pub const RETIRED: u8 = 1;
+/// Its kernel thread does not exist (a fork child's other carriers).
+pub const GONE: u8 = 2;
 
 // SAFETY: the Cells are touched only by the owning carrier (see fields).
 unsafe impl Sync for Carrier {}
 
 static CARRIERS: AtomicPtr<Carrier> = AtomicPtr::new(core::ptr::null_mut());
+/// Slots made so far (the first `NCARRIERS` of `CAPACITY` are initialised).
 static NCARRIERS: AtomicUsize = AtomicUsize::new(0);
+static CAPACITY: AtomicUsize = AtomicUsize::new(0);
 
+/// Every carrier made so far, active, retired or gone.
 pub fn carriers() -> &'static [Carrier] {
     let p = CARRIERS.load(Ordering::Acquire);
     if p.is_null() {
         return &[];
     }
-    // SAFETY: published once by `create_carriers`, never freed.
+    // SAFETY: published by `create_carriers`, never freed; slots below
+    // NCARRIERS are initialised before the count is raised (Release).
     unsafe { core::slice::from_raw_parts(p, NCARRIERS.load(Ordering::Acquire)) }
 }
 
 /// Most carriers a process may have.
 pub const MAX_CARRIERS: usize = 1024;
 
-/// Allocates `n` carriers (not yet running), at most [`MAX_CARRIERS`];
-/// `None` when memory runs out.
-pub fn create_carriers(n: usize) -> Option<&'static [Carrier]> {
-    let n = n.min(MAX_CARRIERS);
+fn new_carrier(id: usize) -> Carrier {
+    Carrier {
+        idle: UnsafeCell::new(Context { sp: 0, tp: 0 }),
+        current: AtomicPtr::new(core::ptr::null_mut()),
+        runnext: AtomicPtr::new(core::ptr::null_mut()),
+        runq: CachePadded::new(LocalQueue::new()),
+        ticks: AtomicU64::new(0),
+        steals: Cell::new(0),
+        sleeps: Cell::new(0),
+        schedule_count: Cell::new(0),
+        runnext_streak: Cell::new(0),
+        sleep_word: AtomicU32::new(0),
+        id,
+        tid: AtomicI32::new(0),
+        replaced: AtomicBool::new(false),
+        state: AtomicU8::new(ACTIVE),
+        spare_word: AtomicU32::new(0),
+    }
+}
+
+/// Allocates room for `cap` carriers (at most [`MAX_CARRIERS`]) and makes
+/// the first `n` (not yet running); `None` when memory runs out. The room
+/// beyond `n` is reserved address space, touched only when the monitor
+/// adds a spare ([`add_carrier`]).
+pub fn create_carriers(n: usize, cap: usize) -> Option<&'static [Carrier]> {
+    let cap = cap.clamp(1, MAX_CARRIERS);
+    let n = n.clamp(1, cap);
     let mut v: Vec<Carrier> = Vec::new();
-    if v.try_reserve_exact(n).is_err() || !idle::reserve_sleepers(n) {
+    if v.try_reserve_exact(cap).is_err() || !idle::reserve_sleepers(cap) {
         return None;
     }
-    v.extend((0..n)
-        .map(|id| Carrier {
-            idle: UnsafeCell::new(Context { sp: 0, tp: 0 }),
-            current: AtomicPtr::new(core::ptr::null_mut()),
-            runnext: AtomicPtr::new(core::ptr::null_mut()),
-            runq: CachePadded::new(LocalQueue::new()),
-            ticks: AtomicU64::new(0),
-            steals: Cell::new(0),
-            sleeps: Cell::new(0),
-            schedule_count: Cell::new(0),
-            runnext_streak: Cell::new(0),
-            sleep_word: AtomicU32::new(0),
-            id,
-        }));
-    // The capacity is exactly `n`: the boxed slice reuses the allocation.
-    let p = Box::leak(v.into_boxed_slice()).as_mut_ptr();
+    v.extend((0..n).map(new_carrier));
+    let p = core::mem::ManuallyDrop::new(v).as_mut_ptr();
+    CAPACITY.store(cap, Ordering::Relaxed);
     NCARRIERS.store(n, Ordering::Release);
     CARRIERS.store(p, Ordering::Release);
     Some(carriers())
+}
+
+/// Makes one more carrier slot (not yet running); `None` at the capacity.
+/// Only the monitor adds carriers, so slots are never raced for.
+pub fn add_carrier() -> Option<&'static Carrier> {
+    let n = NCARRIERS.load(Ordering::Relaxed);
+    if n >= CAPACITY.load(Ordering::Relaxed) {
+        return None;
+    }
+    let p = CARRIERS.load(Ordering::Acquire);
+    // SAFETY: slot `n` is inside the reserved capacity and not yet visible
+    // to anybody (the count is raised after the write).
+    unsafe {
+        p.add(n).write(new_carrier(n));
+        NCARRIERS.store(n + 1, Ordering::Release);
+        Some(&*p.add(n))
+    }
 }
 
 /// After only the first `n` carriers could be started: the others are never
@@ -189,6 +242,13 @@ pub fn create_carriers(n: usize) -> Option<&'static [Carrier]> {
 /// the longer length meanwhile finds empty queues there.)
 pub fn keep_carriers(n: usize) {
     NCARRIERS.store(n, Ordering::Release);
+}
+
+/// Records the kernel thread now running carrier `c` (first thing it does).
+pub fn carrier_started(c: &Carrier) {
+    // SAFETY: gettid has no arguments and cannot fail.
+    let tid = unsafe { crate::sys::raw::syscall3(libc::SYS_gettid, 0, 0, 0) };
+    c.tid.store(tid as i32, Ordering::Release);
 }
 
 /// The carrier the caller is running on *as its owner* (a user thread or
@@ -300,6 +360,10 @@ fn take_global(c: &Carrier) -> Option<*mut UThread> {
 
 /// Next thread to run on `c`, without sleeping (see module docs).
 pub fn find_next(c: &Carrier) -> Option<*mut UThread> {
+    if c.replaced.load(Ordering::Relaxed) {
+        // A spare runs in our place: nothing more here (see `monitor`).
+        return None;
+    }
     let n = c.schedule_count.get().wrapping_add(1);
     c.schedule_count.set(n);
     if n.is_multiple_of(61) {
@@ -414,6 +478,12 @@ pub fn yield_now() {
         crate::sys::raw::sched_yield();
         return;
     };
+    if c.replaced.load(Ordering::Relaxed) {
+        // Requeued here, then handed on as this carrier retires.
+        // SAFETY: `cur` runs on `c`.
+        unsafe { switch_away(c, cur, YIELD) };
+        return;
+    }
     if let Some(next) = find_next(c) {
         // SAFETY: `cur` runs on `c`; `next` was just taken from a queue.
         unsafe { switch_thread(c, cur, next, YIELD) };
@@ -426,6 +496,7 @@ pub fn idle_loop(c: &'static Carrier) -> ! {
     loop {
         let next = idle::find_work(c);
         c.current.store(next, Ordering::Relaxed);
+        monitor::carrier_busy();
         bump_ticks(c);
         // SAFETY: `next` is runnable and ours; the idle context is saved in
         // `c.idle` and only this carrier resumes it.
@@ -460,9 +531,18 @@ pub(crate) fn snapshot_ticks(out: &mut [u64; MAX_CARRIERS]) -> usize {
 /// # Safety
 /// Only one thread may exist in the process.
 pub unsafe fn forget_parent_threads() {
+    let me = this_carrier().map(|c| c.id);
     for v in carriers() {
         while v.runq.pop().is_some() {}
         v.runnext.store(core::ptr::null_mut(), Ordering::Relaxed);
+        v.replaced.store(false, Ordering::Relaxed);
+        if Some(v.id) == me {
+            // The child's kernel thread has an id of its own.
+            carrier_started(v);
+        } else {
+            v.current.store(core::ptr::null_mut(), Ordering::Relaxed);
+            v.state.store(GONE, Ordering::Relaxed);
+        }
     }
     // SAFETY: forwarded.
     unsafe {

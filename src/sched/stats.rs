@@ -1,9 +1,12 @@
 //! `MNTHREAD_STATS=1`: one line per carrier and a total on stderr at exit —
-//! switches, steals, times it went to sleep — plus threads created. Nothing
-//! is printed unless asked.
+//! switches, steals, times it went to sleep — plus threads created, and
+//! what the monitor did (rescues of blocked carriers, spares started,
+//! retirements, rescues refused at MNTHREAD_MAX_CARRIERS). Nothing is
+//! printed unless asked.
 
 use core::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 
+use super::monitor::{AT_CAP, RESCUES, RETIREMENTS, SPARES_MADE};
 use crate::sys::fatal::fmt_u64;
 use crate::sys::raw::write_stderr;
 
@@ -66,5 +69,17 @@ extern "C" fn report() {
         fmt_u64(total.1, &mut c),
         ", sleeps ",
         fmt_u64(total.2, &mut d),
+    ]);
+
+    let load = |c: &AtomicU64| c.load(Ordering::Relaxed);
+    line(&[
+        "mnthread: monitor: rescues ",
+        fmt_u64(load(&RESCUES), &mut a),
+        ", spares started ",
+        fmt_u64(load(&SPARES_MADE), &mut b),
+        ", retirements ",
+        fmt_u64(load(&RETIREMENTS), &mut c),
+        ", at the carrier cap ",
+        fmt_u64(load(&AT_CAP), &mut d),
     ]);
 }

@@ -36,11 +36,17 @@ pub static LIVE: AtomicUsize = AtomicUsize::new(1);
 
 pub struct Config {
     pub carriers: usize,
+    /// Most carriers, spares included (MNTHREAD_MAX_CARRIERS).
+    pub max_carriers: usize,
     /// Default stack size (RLIMIT_STACK, as glibc, unless MNTHREAD_STACK_SIZE).
     pub stack_size: usize,
 }
 
-static mut CONFIG: Config = Config { carriers: 1, stack_size: 8 << 20 };
+/// MNTHREAD_MAX_CARRIERS unless set (never below MNTHREAD_CARRIERS): spares
+/// for carriers blocked in calls mnthread cannot see (`sched::monitor`).
+const DEFAULT_MAX_CARRIERS: usize = 256;
+
+static mut CONFIG: Config = Config { carriers: 1, max_carriers: 1, stack_size: 8 << 20 };
 
 pub fn config() -> &'static Config {
     // SAFETY: written once in `init`, before any other thread exists.
@@ -104,7 +110,8 @@ pub fn init() {
     // SAFETY: single-threaded here (constructor); CONFIG is read only later.
     unsafe {
         let c = &mut *core::ptr::addr_of_mut!(CONFIG);
-        c.carriers = env_usize(c"MNTHREAD_CARRIERS").filter(|&n| n > 0).unwrap_or_else(online_cpus).min(1024);
+        c.carriers = env_usize(c"MNTHREAD_CARRIERS").filter(|&n| n > 0).unwrap_or_else(online_cpus).min(sched::MAX_CARRIERS);
+        c.max_carriers = env_usize(c"MNTHREAD_MAX_CARRIERS").unwrap_or(DEFAULT_MAX_CARRIERS).clamp(c.carriers, sched::MAX_CARRIERS);
         c.stack_size = env_usize(c"MNTHREAD_STACK_SIZE")
             .map(|s| crate::mem::page_round_up(s.max(libc::PTHREAD_STACK_MIN)))
             .unwrap_or_else(glibc_default_stack);
@@ -158,17 +165,13 @@ pub fn start() -> Result<(), i32> {
             }
         };
         crate::park::init();
-        let Some(cs) = sched::create_carriers(config().carriers) else {
+        let Some(cs) = sched::create_carriers(config().carriers, config().max_carriers) else {
             unmap(stack);
             return Err(libc::EAGAIN);
         };
         let mut running = 0;
         for c in cs {
-            let mut t: libc::pthread_t = 0;
-            // SAFETY: the real pthread_create with a start routine that takes
-            // the (leaked, never freed) carrier as its argument.
-            let r = unsafe { (real().pthread_create)(&mut t, core::ptr::null(), carrier_main, c as *const Carrier as *mut _) };
-            if r != 0 {
+            if !spawn_carrier(c) {
                 break;
             }
             running += 1;
@@ -178,6 +181,9 @@ pub fn start() -> Result<(), i32> {
             return Err(libc::EAGAIN);
         }
         sched::keep_carriers(running);
+        if config().max_carriers > running {
+            sched::monitor::start(spawn_carrier);
+        }
         crate::thread::overflow::install();
         sched::stats::init();
         STARTED.store(true, Ordering::Release);
@@ -189,9 +195,19 @@ pub fn start() -> Result<(), i32> {
     Ok(())
 }
 
+/// Starts the kernel thread of carrier `c` (at start-up, and for the
+/// monitor's spares); false if glibc could not make one.
+fn spawn_carrier(c: &'static Carrier) -> bool {
+    let mut t: libc::pthread_t = 0;
+    // SAFETY: the real pthread_create with a start routine that takes the
+    // (never freed) carrier as its argument.
+    unsafe { (real().pthread_create)(&mut t, core::ptr::null(), carrier_main, c as *const Carrier as *mut _) == 0 }
+}
+
 extern "C" fn carrier_main(arg: *mut libc::c_void) -> *mut libc::c_void {
-    // SAFETY: `arg` is the carrier passed by `start`, alive forever.
+    // SAFETY: `arg` is the carrier passed by `spawn_carrier`, alive forever.
     let c: &'static Carrier = unsafe { &*(arg as *const Carrier) };
+    sched::carrier_started(c);
     arch::set_gs_base(c as *const Carrier as usize);
     // SAFETY: only this carrier writes its idle context.
     unsafe { (*c.idle.get()).tp = arch::thread_pointer() };
