@@ -13,7 +13,8 @@
 //! Looking. Every period the monitor reads each active carrier's switch
 //! count. A carrier that has not switched since the last look has run one
 //! thread for at least a period. It is *blocked* if that hurts someone —
-//! it has queued threads, the global queue is not empty, or no carrier is
+//! threads are queued anywhere (on any carrier or the global queue: a
+//! spare may block before it has stolen its predecessor's ring), or no carrier is
 //! idle to fire the armed timers and poll the registered descriptors — and
 //! its kernel thread is not computing:
 //! its CPU clock advanced by less than 9/10 of the wall time since the last
@@ -206,7 +207,10 @@ fn look(seen: &mut [Seen; MAX_CARRIERS]) -> Look {
         return Look::AllIdle;
     }
     let idle_exists = cs.iter().any(|c| c.state.load(Ordering::Acquire) == ACTIVE && c.current.load(Ordering::Relaxed).is_null());
-    let anyone_waits = !global::is_empty() || (!idle_exists && idle::sources_pending());
+    // Threads queued anywhere count, replaced carriers' rings included
+    // (their spare may be blocked too before it stole them all).
+    let queued = |c: &Carrier| !c.runq.is_empty() || !c.runnext.load(Ordering::Relaxed).is_null();
+    let anyone_waits = !global::is_empty() || cs.iter().any(queued) || (!idle_exists && idle::sources_pending());
     let mut outcome = Look::Quiet;
     for (c, s) in cs.iter().zip(seen.iter_mut()) {
         if !runs_user_thread(c) || c.replaced.load(Ordering::Relaxed) {
@@ -214,8 +218,7 @@ fn look(seen: &mut [Seen; MAX_CARRIERS]) -> Look {
             continue;
         }
         let ticks = c.ticks.load(Ordering::Acquire);
-        let held_up = anyone_waits || !c.runq.is_empty() || !c.runnext.load(Ordering::Relaxed).is_null();
-        if ticks != s.ticks || !held_up {
+        if ticks != s.ticks || !anyone_waits {
             *s = Seen { ticks, ..UNSEEN };
             continue;
         }
