@@ -39,12 +39,15 @@ RUNS = [
     dict(prog="rust_pingpong", args=[], timeout=60, quick=["20", "1"]),
     dict(prog="pipe_pingpong", args=["100000", "1"], timeout=120, quick=["2000", "1"]),
     dict(prog="pipe_pingpong", args=["20000", "1", "1"], timeout=120, quick=["1000", "1", "1"]),
+    dict(prog="tcp_echo", args=["100", "100000"], timeout=180, quick=["100", "5000"], suffix=" (100 conns)"),
+    dict(prog="tcp_echo", args=["1000", "100000"], timeout=180, quick=["500", "5000"], suffix=" (1k conns)"),
+    dict(prog="tcp_echo", args=["10000", "100000"], timeout=300, quick=["1000", "5000"], suffix=" (10k conns)"),
     dict(prog="rescue", args=["300"], timeout=120, quick=["50"],
          mn_env={"MNTHREAD_CARRIERS": "1"}, note="1 carrier"),
 ]
 
 # Units where a larger value is better (throughputs).
-HIGHER_BETTER = {"Mops/s"}
+HIGHER_BETTER = {"Mops/s", "krt/s"}
 SOURCE_EXTS = (".c", ".rs")
 
 

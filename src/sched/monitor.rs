@@ -11,18 +11,18 @@
 //! of carriers running user code stays at the configured count.
 //!
 //! Looking. Every period the monitor reads each active carrier's switch
-//! count. A carrier that has not switched since the last look has run one
-//! thread for at least a period. It is *blocked* if that hurts someone —
-//! threads are queued anywhere (on any carrier or the global queue: a
-//! spare may block before it has stolen its predecessor's ring), or no carrier is
-//! idle to fire the armed timers and poll the registered descriptors — and
-//! its kernel thread is not computing:
-//! its CPU clock advanced by less than 9/10 of the wall time since the last
-//! look, and `/proc/self/task/TID/stat` says it sleeps (S or D, not R: a
-//! carrier the kernel merely descheduled gets no spare). A hog costs one
-//! CPU-clock read per look and one `/proc` read when it starts, and only
-//! while it holds someone up; a carrier that switches costs nothing but the
-//! load of its count.
+//! count and, while someone waits, the CPU clock of each busy carrier's
+//! kernel thread. Someone waits when threads are queued anywhere (on any
+//! carrier — a spare may block before it has stolen its predecessor's ring
+//! — or the global queue), or when no carrier is idle to fire the armed
+//! timers and poll the registered descriptors. A busy carrier is *blocked*
+//! when it has not switched since the last look (one thread ran all along),
+//! its CPU clock advanced by less than half the wall time since then,
+//! and `/proc/self/task/TID/stat` says it sleeps (S or D, not R: a carrier
+//! the kernel merely descheduled gets no spare, and after such an answer
+//! the next 2, 4, .. 16 stalls of that thread run skip the read). So a busy
+//! carrier costs one CPU-clock read per look while threads wait and
+//! nothing otherwise; `/proc` is read only for a stalled one.
 //!
 //! Rescuing (`compensate`). The monitor first gets a spare running — a
 //! retired carrier revived, or a new slot with a new kernel thread, at most
@@ -139,18 +139,28 @@ pub(crate) fn retire_if_replaced(c: &Carrier) {
     }
 }
 
-/// What the monitor remembers of a carrier since its last look.
+/// What the monitor saw of a busy carrier at its last look: the switch
+/// count, the kernel thread's CPU time and when.
 #[derive(Clone, Copy)]
 struct Seen {
     ticks: u64,
-    /// The same thread was running at the last look too, and `cpu`/`at`
-    /// were read then.
-    baseline: bool,
     cpu: u64,
     at: u64,
 }
 
-const UNSEEN: Seen = Seen { ticks: u64::MAX, baseline: false, cpu: 0, at: 0 };
+/// The monitor's record of one carrier.
+#[derive(Clone, Copy)]
+struct Watch {
+    seen: Option<Seen>,
+    /// `/proc` said runnable (the kernel descheduled it) this many times in
+    /// a row: the next `2^streak` stalls (at most 16) of the same thread
+    /// run skip the read, so an overloaded machine does not cost a file
+    /// read per look.
+    runnable_streak: u8,
+    skip: u8,
+}
+
+const UNWATCHED: Watch = Watch { seen: None, runnable_streak: 0, skip: 0 };
 
 enum Look {
     /// No carrier runs a user thread.
@@ -163,11 +173,11 @@ extern "C" fn monitor_main(_: *mut libc::c_void) -> *mut libc::c_void {
     // A new kernel thread inherits its creator's %gs: it is not a carrier.
     crate::arch::set_gs_base(0);
     raw::block_all_signals();
-    let mut seen = [UNSEEN; MAX_CARRIERS];
+    let mut watch = [UNWATCHED; MAX_CARRIERS];
     let mut period = MIN_PERIOD_NS;
     let mut quiet = 0u32;
     loop {
-        match look(&mut seen) {
+        match look(&mut watch) {
             Look::AllIdle => {
                 sleep_until_busy();
                 (period, quiet) = (MIN_PERIOD_NS, 0);
@@ -201,7 +211,7 @@ fn sleep_until_busy() {
     }
 }
 
-fn look(seen: &mut [Seen; MAX_CARRIERS]) -> Look {
+fn look(watch: &mut [Watch; MAX_CARRIERS]) -> Look {
     let cs = carriers();
     if !cs.iter().any(runs_user_thread) {
         return Look::AllIdle;
@@ -212,41 +222,53 @@ fn look(seen: &mut [Seen; MAX_CARRIERS]) -> Look {
     let queued = |c: &Carrier| !c.runq.is_empty() || !c.runnext.load(Ordering::Relaxed).is_null();
     let anyone_waits = !global::is_empty() || cs.iter().any(queued) || (!idle_exists && idle::sources_pending());
     let mut outcome = Look::Quiet;
-    for (c, s) in cs.iter().zip(seen.iter_mut()) {
-        if !runs_user_thread(c) || c.replaced.load(Ordering::Relaxed) {
-            *s = UNSEEN;
+    for (c, w) in cs.iter().zip(watch.iter_mut()) {
+        let s = &mut w.seen;
+        if !anyone_waits || !runs_user_thread(c) || c.replaced.load(Ordering::Relaxed) {
+            *s = None;
             continue;
         }
         let ticks = c.ticks.load(Ordering::Acquire);
-        if ticks != s.ticks || !anyone_waits {
-            *s = Seen { ticks, ..UNSEEN };
+        let tid = c.tid.load(Ordering::Acquire);
+        let now = time::now();
+        let Some(cpu) = thread_cpu_ns(tid) else {
+            *s = None;
+            continue;
+        };
+        let before = s.replace(Seen { ticks, cpu, at: now });
+        // No switch since the last look: the CPU time since then is all
+        // this thread's.
+        let stalled = before.is_some_and(|b| b.ticks == ticks && cpu.saturating_sub(b.cpu).saturating_mul(2) < now.saturating_sub(b.at));
+        if !stalled {
+            if before.is_some_and(|b| b.ticks != ticks) {
+                // A new thread run: its first stall is looked at at once.
+                w.skip = 0;
+            }
             continue;
         }
-        if blocked(c, s) && compensate(c) {
-            *s = UNSEEN;
+        if w.skip > 0 {
+            w.skip -= 1;
+            continue;
+        }
+        match kernel_state(tid) {
+            // Descheduled, not blocked: back off from reading /proc.
+            Some(b'R') => {
+                w.runnable_streak = (w.runnable_streak + 1).min(4);
+                w.skip = 1 << w.runnable_streak;
+                continue;
+            }
+            // Asleep in the kernel; without /proc, the stalled CPU clock
+            // is taken for it.
+            Some(b'S' | b'D') | None => w.runnable_streak = 0,
+            // Stopped or traced: not ours to fix.
+            Some(_) => continue,
+        }
+        if compensate(c) {
+            w.seen = None;
             outcome = Look::Rescued;
         }
     }
     outcome
-}
-
-/// Whether carrier `c`, which ran one thread since the last look, is
-/// blocked in the kernel (see module docs); updates its baseline.
-fn blocked(c: &Carrier, s: &mut Seen) -> bool {
-    let tid = c.tid.load(Ordering::Acquire);
-    let now = time::now();
-    let Some(cpu) = thread_cpu_ns(tid) else { return false };
-    let computing = s.baseline && (cpu.saturating_sub(s.cpu)).saturating_mul(10) >= now.saturating_sub(s.at).saturating_mul(9);
-    let had_baseline = s.baseline;
-    *s = Seen { ticks: s.ticks, baseline: true, cpu, at: now };
-    if computing {
-        return false;
-    }
-    match kernel_state(tid) {
-        Some(state) => state == b'S' || state == b'D',
-        // No /proc: the CPU clock alone, once it has a baseline.
-        None => had_baseline,
-    }
 }
 
 /// The CPU time of kernel thread `tid` of this process, in ns.
