@@ -1,15 +1,17 @@
-//! The read/write and send/receive families, and the closes that must wake
-//! a descriptor's waiters: parked by `io::rw` for user threads, glibc's own
-//! for every other thread.
+//! The read/write and send/receive families (positioned reads, `pwritev2`,
+//! recvmmsg/sendmmsg, splice and sendfile too), and the closes that must
+//! wake a descriptor's waiters: parked by `io::rw` and `io::mmsg` for user
+//! threads, glibc's own for every other thread.
 //!
 //! Each export turns the call into an attempt that cannot block and the
 //! plain call, both in the kernel's convention (`-errno`), and sets `errno`
 //! from the result.
 
-use core::ffi::{c_int, c_void};
+use core::ffi::{c_int, c_uint, c_void};
 
 use crate::io::fdtab::Dir;
-use crate::io::{poller, rw};
+use super::waits::offloaded;
+use crate::io::{mmsg, poller, rw};
 use crate::sched;
 use crate::sys::{errno, raw, real::real};
 
@@ -32,20 +34,47 @@ pub(crate) fn kernel_result(r: isize) -> isize {
     }
 }
 
+/// A libc return type (`int`, `ssize_t`), convertible to and from the
+/// kernel's convention (`-errno` on failure) with errno.
+pub(crate) trait LibcRet: Copy {
+    /// The result, and errno on failure, as the kernel's result.
+    fn kernel(self) -> isize;
+    /// The kernel's result as libc returns it (setting errno).
+    fn libc(r: isize) -> Self;
+}
+
+impl LibcRet for isize {
+    fn kernel(self) -> isize {
+        kernel_result(self)
+    }
+    fn libc(r: isize) -> Self {
+        libc_result(r)
+    }
+}
+
+impl LibcRet for c_int {
+    fn kernel(self) -> isize {
+        kernel_result(self as isize)
+    }
+    fn libc(r: isize) -> Self {
+        libc_result(r) as c_int
+    }
+}
+
 pub(crate) fn user() -> bool {
     sched::current_user().is_some()
 }
 
-/// `preadv2(fd, iov, cnt, -1, RWF_NOWAIT)`: a read at the file position
-/// that does not block.
-fn readv_nowait(fd: c_int, iov: *const libc::iovec, cnt: c_int) -> isize {
+/// `preadv2(fd, iov, cnt, off, flags | RWF_NOWAIT)`: a read that does not
+/// block, at `off` (-1: the file position).
+fn readv_nowait(fd: c_int, iov: *const libc::iovec, cnt: c_int, off: i64, flags: c_int) -> isize {
     // SAFETY: the program's buffers, checked by the kernel.
-    unsafe { raw::syscall6(libc::SYS_preadv2, fd as usize, iov as usize, cnt as usize, usize::MAX, 0, libc::RWF_NOWAIT as usize) }
+    unsafe { raw::syscall6(libc::SYS_preadv2, fd as usize, iov as usize, cnt as usize, off as usize, 0, (flags | libc::RWF_NOWAIT) as usize) }
 }
 
-fn writev_nowait(fd: c_int, iov: *const libc::iovec, cnt: c_int) -> isize {
+fn writev_nowait(fd: c_int, iov: *const libc::iovec, cnt: c_int, flags: c_int) -> isize {
     // SAFETY: as above.
-    unsafe { raw::syscall6(libc::SYS_pwritev2, fd as usize, iov as usize, cnt as usize, usize::MAX, 0, libc::RWF_NOWAIT as usize) }
+    unsafe { raw::syscall6(libc::SYS_pwritev2, fd as usize, iov as usize, cnt as usize, usize::MAX, 0, (flags | libc::RWF_NOWAIT) as usize) }
 }
 
 #[no_mangle]
@@ -56,7 +85,7 @@ pub extern "C" fn read(fd: c_int, buf: *mut c_void, n: usize) -> isize {
     }
     let iov = libc::iovec { iov_base: buf, iov_len: n };
     // SAFETY: glibc's own function, with the program's arguments.
-    libc_result(rw::call(fd, Dir::Read, || readv_nowait(fd, &iov, 1), || kernel_result(unsafe { (real().read)(fd, buf, n) })))
+    libc_result(rw::call(fd, Dir::Read, || readv_nowait(fd, &iov, 1, -1, 0), || kernel_result(unsafe { (real().read)(fd, buf, n) })))
 }
 
 #[no_mangle]
@@ -66,7 +95,7 @@ pub extern "C" fn readv(fd: c_int, iov: *const libc::iovec, cnt: c_int) -> isize
         return unsafe { (real().readv)(fd, iov, cnt) };
     }
     // SAFETY: glibc's own function, with the program's arguments.
-    libc_result(rw::call(fd, Dir::Read, || readv_nowait(fd, iov, cnt), || kernel_result(unsafe { (real().readv)(fd, iov, cnt) })))
+    libc_result(rw::call(fd, Dir::Read, || readv_nowait(fd, iov, cnt, -1, 0), || kernel_result(unsafe { (real().readv)(fd, iov, cnt) })))
 }
 
 #[no_mangle]
@@ -75,53 +104,128 @@ pub extern "C" fn write(fd: c_int, buf: *const c_void, n: usize) -> isize {
         // SAFETY: glibc's own function, with the program's arguments.
         return unsafe { (real().write)(fd, buf, n) };
     }
+    // SAFETY: glibc's own function, with the program's arguments.
+    blocking_write(fd, buf, n, 0, |p, len| unsafe { (real().write)(fd, p, len) })
+}
+
+/// A blocking write of `n` bytes at the file position, with `pwritev2`
+/// `flags`, as a user thread: everything is written (see `rw::write_all`);
+/// `plain(ptr, len)` is glibc's blocking call for what is left.
+fn blocking_write(fd: c_int, buf: *const c_void, n: usize, flags: c_int, plain: impl Fn(*const c_void, usize) -> isize) -> isize {
     let at = |done: usize| (buf as usize + done) as *const c_void;
     libc_result(rw::write_all(
         fd,
         n,
-        |done| writev_nowait(fd, &libc::iovec { iov_base: at(done) as *mut c_void, iov_len: n - done }, 1),
-        // SAFETY: glibc's own function, with the program's arguments.
-        |done| kernel_result(unsafe { (real().write)(fd, at(done), n - done) }),
+        |done| writev_nowait(fd, &libc::iovec { iov_base: at(done) as *mut c_void, iov_len: n - done }, 1, flags),
+        |done| kernel_result(plain(at(done), n - done)),
     ))
 }
 
 /// `writev` blocks until everything is written, like `write`; the pieces
-/// after a partial write are written from a copy of the vector, advanced.
+/// after a partial write are written one segment at a time.
 #[no_mangle]
 pub extern "C" fn writev(fd: c_int, iov: *const libc::iovec, cnt: c_int) -> isize {
     if !user() || cnt <= 0 || cnt > libc::UIO_MAXIOV {
         // SAFETY: glibc's own function, with the program's arguments.
         return unsafe { (real().writev)(fd, iov, cnt) };
     }
-    // The first attempt uses the program's vector as is (the kernel checks it).
     // SAFETY: glibc's own function, with the program's arguments.
-    let r = rw::call(fd, Dir::Write, || writev_nowait(fd, iov, cnt), || kernel_result(unsafe { (real().writev)(fd, iov, cnt) }));
+    blocking_writev(fd, iov, cnt, 0, || unsafe { (real().writev)(fd, iov, cnt) }, |p, n| write(fd, p, n))
+}
+
+/// A blocking vectored write at the file position with `pwritev2` `flags`:
+/// `plain` is glibc's call, `piece(ptr, len)` a blocking write of one
+/// segment's rest after a partial write.
+fn blocking_writev(fd: c_int, iov: *const libc::iovec, cnt: c_int, flags: c_int, plain: impl Fn() -> isize, piece: impl FnMut(*const c_void, usize) -> isize) -> isize {
+    // The first attempt uses the program's vector as is (the kernel checks it).
+    let r = rw::call(fd, Dir::Write, || writev_nowait(fd, iov, cnt, flags), || kernel_result(plain()));
     // SAFETY: the kernel accepted the vector, so it is readable.
     let vec = unsafe { core::slice::from_raw_parts(iov, cnt as usize) };
     let total: usize = vec.iter().map(|v| v.iov_len).sum();
     if r < 0 || r as usize >= total {
         return libc_result(r);
     }
-    // A partial write: the rest, one segment at a time, through `write`.
-    let mut done = r as usize;
-    let mut skip = done;
-    for v in vec {
-        if skip >= v.iov_len {
-            skip -= v.iov_len;
-            continue;
-        }
-        let rest = v.iov_len - skip;
-        let w = write(fd, (v.iov_base as usize + skip) as *const c_void, rest);
-        skip = 0;
-        if w < 0 {
-            break;
-        }
-        done += w as usize;
-        if (w as usize) < rest {
-            break;
-        }
+    (r as usize + rw::rest_of_vector(vec, r as usize, piece)) as isize
+}
+
+/// `pread`: the attempt is `preadv2` at the offset with `RWF_NOWAIT`
+/// (pipes and sockets answer ESPIPE to both, as glibc's; a negative offset
+/// is glibc's EINVAL).
+#[no_mangle]
+pub extern "C" fn pread64(fd: c_int, buf: *mut c_void, n: usize, off: i64) -> isize {
+    if !user() || off < 0 {
+        // SAFETY: glibc's own function, with the program's arguments.
+        return unsafe { (real().pread64)(fd, buf, n, off) };
     }
-    done as isize
+    let iov = libc::iovec { iov_base: buf, iov_len: n };
+    // SAFETY: glibc's own function, with the program's arguments.
+    libc_result(rw::call(fd, Dir::Read, || readv_nowait(fd, &iov, 1, off, 0), || kernel_result(unsafe { (real().pread64)(fd, buf, n, off) })))
+}
+
+#[no_mangle]
+pub extern "C" fn pread(fd: c_int, buf: *mut c_void, n: usize, off: i64) -> isize {
+    pread64(fd, buf, n, off)
+}
+
+#[no_mangle]
+pub extern "C" fn preadv64(fd: c_int, iov: *const libc::iovec, cnt: c_int, off: i64) -> isize {
+    if !user() || off < 0 {
+        // SAFETY: glibc's own function, with the program's arguments.
+        return unsafe { (real().preadv64)(fd, iov, cnt, off) };
+    }
+    // SAFETY: glibc's own function, with the program's arguments.
+    libc_result(rw::call(fd, Dir::Read, || readv_nowait(fd, iov, cnt, off, 0), || kernel_result(unsafe { (real().preadv64)(fd, iov, cnt, off) })))
+}
+
+#[no_mangle]
+pub extern "C" fn preadv(fd: c_int, iov: *const libc::iovec, cnt: c_int, off: i64) -> isize {
+    preadv64(fd, iov, cnt, off)
+}
+
+/// `preadv2`: at an offset, or at the file position (-1: `readv` with
+/// flags); the program's own `RWF_NOWAIT` goes to glibc unchanged.
+#[no_mangle]
+pub extern "C" fn preadv64v2(fd: c_int, iov: *const libc::iovec, cnt: c_int, off: i64, flags: c_int) -> isize {
+    if !user() || off < -1 || flags & libc::RWF_NOWAIT != 0 {
+        // SAFETY: glibc's own function, with the program's arguments.
+        return unsafe { (real().preadv64v2)(fd, iov, cnt, off, flags) };
+    }
+    libc_result(rw::call(
+        fd,
+        Dir::Read,
+        || readv_nowait(fd, iov, cnt, off, flags),
+        // SAFETY: glibc's own function, with the program's arguments.
+        || kernel_result(unsafe { (real().preadv64v2)(fd, iov, cnt, off, flags) }),
+    ))
+}
+
+#[no_mangle]
+pub extern "C" fn preadv2(fd: c_int, iov: *const libc::iovec, cnt: c_int, off: i64, flags: c_int) -> isize {
+    preadv64v2(fd, iov, cnt, off, flags)
+}
+
+/// `pwritev2` at the file position (-1) is `writev` with flags, and blocks
+/// until all is written; at an offset it goes to glibc, as `pwrite` and
+/// `pwritev` do (not interposed): whatever the poller can watch refuses a
+/// positioned write (ESPIPE), and ext4 refuses `RWF_NOWAIT` for buffered
+/// writes (EOPNOTSUPP), so an attempt would only add system calls.
+#[no_mangle]
+pub extern "C" fn pwritev64v2(fd: c_int, iov: *const libc::iovec, cnt: c_int, off: i64, flags: c_int) -> isize {
+    if !user() || off != -1 || flags & libc::RWF_NOWAIT != 0 || cnt <= 0 || cnt > libc::UIO_MAXIOV {
+        // SAFETY: glibc's own function, with the program's arguments.
+        return unsafe { (real().pwritev64v2)(fd, iov, cnt, off, flags) };
+    }
+    // SAFETY: glibc's own function, with the program's arguments (a piece:
+    // one segment of the program's buffers).
+    let one = |p: *const c_void, n: usize| unsafe { (real().pwritev64v2)(fd, &libc::iovec { iov_base: p as *mut c_void, iov_len: n }, 1, -1, flags) };
+    // SAFETY: glibc's own function, with the program's arguments.
+    let plain = || unsafe { (real().pwritev64v2)(fd, iov, cnt, -1, flags) };
+    blocking_writev(fd, iov, cnt, flags, plain, |p, n| blocking_write(fd, p, n, flags, one))
+}
+
+#[no_mangle]
+pub extern "C" fn pwritev2(fd: c_int, iov: *const libc::iovec, cnt: c_int, off: i64, flags: c_int) -> isize {
+    pwritev64v2(fd, iov, cnt, off, flags)
 }
 
 /// The send and receive families: `MSG_DONTWAIT` makes the attempt; a
@@ -215,29 +319,112 @@ pub extern "C" fn sendmsg(fd: c_int, msg: *const libc::msghdr, flags: c_int) -> 
 
 #[no_mangle]
 pub extern "C" fn __read_chk(fd: c_int, buf: *mut c_void, n: usize, buflen: usize) -> isize {
-    if n > buflen {
-        // SAFETY: glibc's fortify failure report (does not return).
-        unsafe { (real().chk_fail)() }
-    }
+    check_buffer(n, buflen);
     read(fd, buf, n)
 }
 
 #[no_mangle]
 pub extern "C" fn __recv_chk(fd: c_int, buf: *mut c_void, n: usize, buflen: usize, flags: c_int) -> isize {
-    if n > buflen {
-        // SAFETY: as above.
-        unsafe { (real().chk_fail)() }
-    }
+    check_buffer(n, buflen);
     recv(fd, buf, n, flags)
 }
 
 #[no_mangle]
 pub extern "C" fn __recvfrom_chk(fd: c_int, buf: *mut c_void, n: usize, buflen: usize, flags: c_int, addr: *mut libc::sockaddr, len: *mut libc::socklen_t) -> isize {
+    check_buffer(n, buflen);
+    recvfrom(fd, buf, n, flags, addr, len)
+}
+
+/// The `_FORTIFY_SOURCE` check glibc makes: the buffer holds `n` bytes.
+fn check_buffer(n: usize, buflen: usize) {
     if n > buflen {
-        // SAFETY: as above.
+        // SAFETY: glibc's fortify failure report (does not return).
         unsafe { (real().chk_fail)() }
     }
-    recvfrom(fd, buf, n, flags, addr, len)
+}
+
+#[no_mangle]
+pub extern "C" fn __pread_chk(fd: c_int, buf: *mut c_void, n: usize, off: i64, buflen: usize) -> isize {
+    check_buffer(n, buflen);
+    pread64(fd, buf, n, off)
+}
+
+#[no_mangle]
+pub extern "C" fn __pread64_chk(fd: c_int, buf: *mut c_void, n: usize, off: i64, buflen: usize) -> isize {
+    check_buffer(n, buflen);
+    pread64(fd, buf, n, off)
+}
+
+/// recvmmsg, with the kernel's batch rules (see `io::mmsg`).
+#[no_mangle]
+pub extern "C" fn recvmmsg(fd: c_int, vec: *mut libc::mmsghdr, vlen: c_uint, flags: c_int, timeout: *mut libc::timespec) -> c_int {
+    let Some((_, t)) = sched::current_user().filter(|_| flags & libc::MSG_DONTWAIT == 0) else {
+        // SAFETY: glibc's own function, with the program's arguments.
+        return unsafe { (real().recvmmsg)(fd, vec, vlen, flags, timeout) };
+    };
+    // SAFETY: `t` is the calling thread's descriptor.
+    let stack = unsafe { (*t).stack.usable() };
+    libc_result(mmsg::recv(fd, vec, vlen, flags, timeout, stack, |v, n, f, ts| {
+        // SAFETY: glibc's own function, on the program's vector.
+        (unsafe { (real().recvmmsg)(fd, v, n, f, ts) }).kernel()
+    })) as c_int
+}
+
+#[no_mangle]
+pub extern "C" fn sendmmsg(fd: c_int, vec: *mut libc::mmsghdr, vlen: c_uint, flags: c_int) -> c_int {
+    if !user() || flags & libc::MSG_DONTWAIT != 0 {
+        // SAFETY: glibc's own function, with the program's arguments.
+        return unsafe { (real().sendmmsg)(fd, vec, vlen, flags) };
+    }
+    libc_result(mmsg::send(
+        fd,
+        vec,
+        vlen,
+        flags,
+        // SAFETY: glibc's own function, on the program's vector.
+        |v, n, f| (unsafe { (real().sendmmsg)(fd, v, n, f) }).kernel(),
+        |p, n| sendto(fd, p, n, flags, core::ptr::null(), 0),
+    )) as c_int
+}
+
+/// splice: the program's `SPLICE_F_NONBLOCK` goes to glibc unchanged;
+/// otherwise the attempt adds it, so a pipe side never waits on the
+/// carrier (see `rw::transfer`).
+#[no_mangle]
+pub extern "C" fn splice(inp: c_int, off_in: *mut i64, out: c_int, off_out: *mut i64, len: usize, flags: c_uint) -> isize {
+    let (oi, oo) = (off_in as usize, off_out as usize);
+    // SAFETY: glibc's own function, with the program's arguments (and, in
+    // the attempt, SPLICE_F_NONBLOCK added), made by the caller or by a
+    // worker for it.
+    let call = move |f: c_uint| unsafe { (real().splice)(inp, oi as *mut i64, out, oo as *mut i64, len, f) };
+    if !user() || flags & libc::SPLICE_F_NONBLOCK != 0 {
+        return call(flags);
+    }
+    match rw::transfer(inp, out, true, || call(flags | libc::SPLICE_F_NONBLOCK).kernel(), || call(flags).kernel()) {
+        rw::Transfer::Done(r) => libc_result(r),
+        rw::Transfer::Offload => offloaded(move || call(flags)),
+    }
+}
+
+/// sendfile has no non-blocking form: the look of `rw::transfer` decides.
+#[no_mangle]
+pub extern "C" fn sendfile64(out: c_int, inp: c_int, off: *mut i64, count: usize) -> isize {
+    let o = off as usize;
+    // SAFETY: glibc's own function, with the program's arguments, made by
+    // the caller or by a worker for it.
+    let call = move || unsafe { (real().sendfile64)(out, inp, o as *mut i64, count) };
+    if !user() {
+        return call();
+    }
+    match rw::transfer(inp, out, false, || call().kernel(), || call().kernel()) {
+        rw::Transfer::Done(r) => libc_result(r),
+        rw::Transfer::Offload => offloaded(call),
+    }
+}
+
+#[no_mangle]
+pub extern "C" fn sendfile(out: c_int, inp: c_int, off: *mut i64, count: usize) -> isize {
+    sendfile64(out, inp, off, count)
 }
 
 /// Threads parked on a descriptor being closed or replaced are woken first

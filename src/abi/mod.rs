@@ -5,6 +5,7 @@
 
 pub mod attr;
 pub mod barrier;
+pub mod blocking;
 pub mod c11_sync;
 pub mod c11_thread;
 pub mod cond;

@@ -8,18 +8,27 @@
 
 use core::ffi::c_int;
 
-use super::io::{kernel_result, libc_result, user};
+use super::io::{user, LibcRet};
 use crate::io::{rw, waits};
 use crate::sys::real::real;
 
-/// glibc's result of a call returning `int`, in the kernel's convention.
-fn k(r: c_int) -> isize {
-    kernel_result(r as isize)
+/// glibc's `call`, made by an offload worker while the caller parks: its
+/// result, and the errno it set on the worker, become the caller's.
+pub(crate) fn offloaded<R: LibcRet>(call: impl FnOnce() -> R + Send) -> R {
+    R::libc(waits::in_kernel(move || call().kernel()))
 }
 
-/// Back to libc's convention for a call returning `int`.
-fn l(r: isize) -> c_int {
-    libc_result(r) as c_int
+/// `look` (glibc's call without blocking) answers unless it found nothing
+/// (0); then the blocking `call` is [`offloaded`].
+pub(crate) fn look_then_offload<R: LibcRet>(look: impl FnOnce() -> R, call: impl FnOnce() -> R + Send) -> R {
+    R::libc(waits::look_then_wait(|| look().kernel(), move || call().kernel()))
+}
+
+/// `attempt` (the call's non-blocking form) answers unless it failed with
+/// one of `blocked`, its "would block" errnos; then the blocking `call` is
+/// [`offloaded`].
+pub(crate) fn try_then_offload<R: LibcRet>(attempt: impl FnOnce() -> R, blocked: &[c_int], call: impl FnOnce() -> R + Send) -> R {
+    R::libc(waits::try_then_wait(|| attempt().kernel(), |r| blocked.iter().any(|&e| r == -(e as isize)), move || call().kernel()))
 }
 
 fn zero_timespec(ts: *const libc::timespec) -> bool {
@@ -38,7 +47,7 @@ pub extern "C" fn poll(fds: *mut libc::pollfd, n: libc::nfds_t, timeout: c_int) 
     }
     let a = fds as usize;
     // SAFETY: as above.
-    l(waits::look_then_wait(|| k(unsafe { (real().poll)(fds, n, 0) }), move || k(unsafe { (real().poll)(a as *mut libc::pollfd, n, timeout) })))
+    look_then_offload(|| unsafe { (real().poll)(fds, n, 0) }, move || unsafe { (real().poll)(a as *mut libc::pollfd, n, timeout) })
 }
 
 #[no_mangle]
@@ -49,12 +58,12 @@ pub extern "C" fn ppoll(fds: *mut libc::pollfd, n: libc::nfds_t, ts: *const libc
     }
     let (a, t, m) = (fds as usize, ts as usize, mask as usize);
     // The look keeps the carrier's signal mask; the worker's call applies the program's.
-    l(waits::look_then_wait(
+    look_then_offload(
         // SAFETY: as above.
-        || k(unsafe { (real().ppoll)(fds, n, &ZERO, core::ptr::null()) }),
+        || unsafe { (real().ppoll)(fds, n, &ZERO, core::ptr::null()) },
         // SAFETY: as above.
-        move || k(unsafe { (real().ppoll)(a as *mut libc::pollfd, n, t as *const libc::timespec, m as *const libc::sigset_t) }),
-    ))
+        move || unsafe { (real().ppoll)(a as *mut libc::pollfd, n, t as *const libc::timespec, m as *const libc::sigset_t) },
+    )
 }
 
 /// The `_FORTIFY_SOURCE` check glibc makes: the array holds `n` entries.
@@ -89,7 +98,7 @@ pub extern "C" fn select(n: c_int, r: *mut libc::fd_set, w: *mut libc::fd_set, e
     let (r, w, e, tv) = (r as usize, w as usize, e as usize, tv as usize);
     let set = |p: usize| p as *mut libc::fd_set;
     // SAFETY: as above.
-    l(waits::in_kernel(move || k(unsafe { (real().select)(n, set(r), set(w), set(e), tv as *mut libc::timeval) })))
+    offloaded(move || unsafe { (real().select)(n, set(r), set(w), set(e), tv as *mut libc::timeval) })
 }
 
 #[no_mangle]
@@ -101,7 +110,7 @@ pub extern "C" fn pselect(n: c_int, r: *mut libc::fd_set, w: *mut libc::fd_set, 
     let (r, w, e, ts, m) = (r as usize, w as usize, e as usize, ts as usize, mask as usize);
     let set = |p: usize| p as *mut libc::fd_set;
     // SAFETY: as above.
-    l(waits::in_kernel(move || k(unsafe { (real().pselect)(n, set(r), set(w), set(e), ts as *const libc::timespec, m as *const libc::sigset_t) })))
+    offloaded(move || unsafe { (real().pselect)(n, set(r), set(w), set(e), ts as *const libc::timespec, m as *const libc::sigset_t) })
 }
 
 #[no_mangle]
@@ -111,12 +120,12 @@ pub extern "C" fn epoll_wait(ep: c_int, ev: *mut libc::epoll_event, max: c_int, 
         return unsafe { (real().epoll_wait)(ep, ev, max, timeout) };
     }
     let a = ev as usize;
-    l(waits::look_then_wait(
+    look_then_offload(
         // SAFETY: as above.
-        || k(unsafe { (real().epoll_wait)(ep, ev, max, 0) }),
+        || unsafe { (real().epoll_wait)(ep, ev, max, 0) },
         // SAFETY: as above.
-        move || k(unsafe { (real().epoll_wait)(ep, a as *mut libc::epoll_event, max, timeout) }),
-    ))
+        move || unsafe { (real().epoll_wait)(ep, a as *mut libc::epoll_event, max, timeout) },
+    )
 }
 
 #[no_mangle]
@@ -126,12 +135,12 @@ pub extern "C" fn epoll_pwait(ep: c_int, ev: *mut libc::epoll_event, max: c_int,
         return unsafe { (real().epoll_pwait)(ep, ev, max, timeout, mask) };
     }
     let (a, m) = (ev as usize, mask as usize);
-    l(waits::look_then_wait(
+    look_then_offload(
         // SAFETY: as above.
-        || k(unsafe { (real().epoll_wait)(ep, ev, max, 0) }),
+        || unsafe { (real().epoll_wait)(ep, ev, max, 0) },
         // SAFETY: as above.
-        move || k(unsafe { (real().epoll_pwait)(ep, a as *mut libc::epoll_event, max, timeout, m as *const libc::sigset_t) }),
-    ))
+        move || unsafe { (real().epoll_pwait)(ep, a as *mut libc::epoll_event, max, timeout, m as *const libc::sigset_t) },
+    )
 }
 
 #[no_mangle]
@@ -141,12 +150,12 @@ pub extern "C" fn epoll_pwait2(ep: c_int, ev: *mut libc::epoll_event, max: c_int
         return unsafe { (real().epoll_pwait2)(ep, ev, max, ts, mask) };
     }
     let (a, t, m) = (ev as usize, ts as usize, mask as usize);
-    l(waits::look_then_wait(
+    look_then_offload(
         // SAFETY: as above.
-        || k(unsafe { (real().epoll_wait)(ep, ev, max, 0) }),
+        || unsafe { (real().epoll_wait)(ep, ev, max, 0) },
         // SAFETY: as above.
-        move || k(unsafe { (real().epoll_pwait2)(ep, a as *mut libc::epoll_event, max, t as *const libc::timespec, m as *const libc::sigset_t) }),
-    ))
+        move || unsafe { (real().epoll_pwait2)(ep, a as *mut libc::epoll_event, max, t as *const libc::timespec, m as *const libc::sigset_t) },
+    )
 }
 
 #[no_mangle]
@@ -157,7 +166,7 @@ pub extern "C" fn accept(fd: c_int, addr: *mut libc::sockaddr, len: *mut libc::s
     }
     let (a, n) = (addr as usize, len as usize);
     // SAFETY: as above.
-    l(waits::in_kernel(move || k(unsafe { (real().accept)(fd, a as *mut libc::sockaddr, n as *mut libc::socklen_t) })))
+    offloaded(move || unsafe { (real().accept)(fd, a as *mut libc::sockaddr, n as *mut libc::socklen_t) })
 }
 
 #[no_mangle]
@@ -168,7 +177,7 @@ pub extern "C" fn accept4(fd: c_int, addr: *mut libc::sockaddr, len: *mut libc::
     }
     let (a, n) = (addr as usize, len as usize);
     // SAFETY: as above.
-    l(waits::in_kernel(move || k(unsafe { (real().accept4)(fd, a as *mut libc::sockaddr, n as *mut libc::socklen_t, flags) })))
+    offloaded(move || unsafe { (real().accept4)(fd, a as *mut libc::sockaddr, n as *mut libc::socklen_t, flags) })
 }
 
 #[no_mangle]
@@ -179,7 +188,7 @@ pub extern "C" fn connect(fd: c_int, addr: *const libc::sockaddr, len: libc::soc
     }
     let a = addr as usize;
     // SAFETY: as above.
-    l(waits::in_kernel(move || k(unsafe { (real().connect)(fd, a as *const libc::sockaddr, len) })))
+    offloaded(move || unsafe { (real().connect)(fd, a as *const libc::sockaddr, len) })
 }
 
 #[no_mangle]
@@ -189,12 +198,12 @@ pub extern "C" fn wait4(pid: libc::pid_t, status: *mut c_int, options: c_int, ru
         return unsafe { (real().wait4)(pid, status, options, ru) };
     }
     let (s, r) = (status as usize, ru as usize);
-    l(waits::look_then_wait(
+    look_then_offload(
         // SAFETY: as above.
-        || k(unsafe { (real().wait4)(pid, status, options | libc::WNOHANG, ru) }),
+        || unsafe { (real().wait4)(pid, status, options | libc::WNOHANG, ru) },
         // SAFETY: as above.
-        move || k(unsafe { (real().wait4)(pid, s as *mut c_int, options, r as *mut libc::rusage) }),
-    ))
+        move || unsafe { (real().wait4)(pid, s as *mut c_int, options, r as *mut libc::rusage) },
+    )
 }
 
 #[no_mangle]
@@ -230,6 +239,6 @@ pub extern "C" fn waitid(idtype: libc::idtype_t, id: libc::id_t, info: *mut libc
     }
     let a = info as usize;
     // SAFETY: as above.
-    l(waits::in_kernel(move || k(unsafe { (real().waitid)(idtype, id, a as *mut libc::siginfo_t, options) })))
+    offloaded(move || unsafe { (real().waitid)(idtype, id, a as *mut libc::siginfo_t, options) })
 }
 

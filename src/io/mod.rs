@@ -11,11 +11,16 @@
 //!   the timer heap (`park::sleep_until`).
 //! * [`rw`] — reads, writes, sends and receives: a non-blocking attempt,
 //!   then a wait for readiness in the [`poller`] (one epoll set, waited in
-//!   by an idle carrier), per descriptor state in [`fdtab`].
+//!   by an idle carrier), per descriptor state in [`fdtab`]; positioned
+//!   reads, splice and sendfile too; [`mmsg`] — recvmmsg and sendmmsg, in
+//!   batches that cannot block with parked waits between them.
 //! * [`waits`] — poll, select, epoll_wait, accept, connect, the wait
-//!   family: made in the kernel by an offload worker while the caller parks.
+//!   family, and calls with nothing to poll for (fsync, file locks, FIFO
+//!   opens, SysV IPC, message queues): made in the kernel by an offload
+//!   worker while the caller parks.
 
 pub mod fdtab;
+pub mod mmsg;
 pub mod poller;
 pub mod rw;
 pub mod sleep;

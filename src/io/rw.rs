@@ -17,15 +17,27 @@
 //! blocking call. Blocking writes write everything, as the kernel's do:
 //! a partial non-blocking write continues until done, and reports the bytes
 //! written if an error comes after some.
+//!
+//! Positioned reads (`pread`, `preadv`) make the same attempt at their
+//! offset; everything the poller can watch refuses them (ESPIPE), so in
+//! practice they reach regular files and devices, i.e. the kernel.
+//!
+//! [`transfer`] serves `splice` and `sendfile`, which may wait on either of
+//! two descriptors and, but for splice's pipe side, have no non-blocking
+//! form (a blocking socket waits even under `SPLICE_F_NONBLOCK`): it looks
+//! first (one `ppoll` of both, zero timeout, and an `fstat` of one), parks
+//! on a side that is not ready, and makes the call once both are — on an
+//! offload worker when the output is a blocking socket, which may take
+//! the transfer in many waits.
 
-use core::ffi::c_int;
+use core::ffi::{c_int, c_void};
 
 use super::fdtab::Dir;
 use super::poller::{self, Ready};
 use crate::sys::raw;
 use crate::sys::time;
 
-const EAGAIN: isize = -(libc::EAGAIN as isize);
+pub const EAGAIN: isize = -(libc::EAGAIN as isize);
 const EOPNOTSUPP: isize = -(libc::EOPNOTSUPP as isize);
 
 /// Whether the program made `fd` non-blocking itself.
@@ -37,7 +49,7 @@ pub fn nonblocking(fd: c_int) -> bool {
 
 /// The socket timeout for `dir` (`SO_RCVTIMEO`/`SO_SNDTIMEO`) as a deadline
 /// from now; `None` when unset or not a socket.
-fn socket_deadline(fd: c_int, dir: Dir) -> Option<u64> {
+pub fn socket_deadline(fd: c_int, dir: Dir) -> Option<u64> {
     let opt = if dir == Dir::Read { libc::SO_RCVTIMEO } else { libc::SO_SNDTIMEO };
     let mut tv = libc::timeval { tv_sec: 0, tv_usec: 0 };
     let mut len = core::mem::size_of::<libc::timeval>() as libc::socklen_t;
@@ -109,5 +121,105 @@ pub fn write_all(fd: c_int, len: usize, mut attempt: impl FnMut(usize) -> isize,
         if done >= len || r == 0 || nonblocking(fd) {
             return done as isize;
         }
+    }
+}
+
+/// What a partial vectored write left of `vec` after its first `skip`
+/// bytes, written one segment at a time by `piece(ptr, len)` (a blocking,
+/// parking write); the bytes written. Stops at an error or a short piece.
+pub fn rest_of_vector(vec: &[libc::iovec], mut skip: usize, mut piece: impl FnMut(*const c_void, usize) -> isize) -> usize {
+    let mut done = 0usize;
+    for v in vec {
+        if skip >= v.iov_len {
+            skip -= v.iov_len;
+            continue;
+        }
+        let rest = v.iov_len - skip;
+        let w = piece((v.iov_base as usize + skip) as *const c_void, rest);
+        skip = 0;
+        if w < 0 {
+            break;
+        }
+        done += w as usize;
+        if (w as usize) < rest {
+            break;
+        }
+    }
+    done
+}
+
+/// How [`transfer`] ended.
+pub enum Transfer {
+    /// The call's result (kernel convention).
+    Done(isize),
+    /// Both sides are ready and the output is a blocking socket: the
+    /// program's call must be made by an offload worker.
+    Offload,
+}
+
+/// A transfer from `inp` to `out` (splice, sendfile) as a parked user
+/// thread: `attempt` is the call that cannot wait on a pipe (splice with
+/// `SPLICE_F_NONBLOCK` added; `pipes_nowait`), `plain` the program's call.
+///
+/// Both descriptors are looked at first (`ppoll`, zero timeout). When both
+/// look ready the attempt is made — unless the output is a blocking
+/// socket: the kernel then sends everything it was given, blocking while
+/// the socket has no room (there is no non-blocking form of the call), so
+/// the caller hands the call to an offload worker ([`Transfer::Offload`]).
+/// A side not ready is waited for in the poller (its socket timeout as
+/// deadline), then the look is repeated; but first, if that side is a pipe
+/// and the attempt cannot wait on pipes, the attempt is made, so that the
+/// kernel's argument errors (EBADF, ESPIPE, EINVAL) come at once, as from
+/// glibc. An EAGAIN when both looked ready (another thread took the data
+/// or the room) parks on the output, which returns at once if it is ready,
+/// and looks again. If the program made either descriptor non-blocking,
+/// the kernel decides: the plain call, on the carrier (the kernel's rules
+/// for which side's `O_NONBLOCK` counts differ per direction; the plain
+/// call keeps them exact). Regular files always look ready; a descriptor
+/// the poller cannot watch gets the plain call.
+pub fn transfer(inp: c_int, out: c_int, pipes_nowait: bool, mut attempt: impl FnMut() -> isize, mut plain: impl FnMut() -> isize) -> Transfer {
+    loop {
+        let mut p = [libc::pollfd { fd: inp, events: libc::POLLIN, revents: 0 }, libc::pollfd { fd: out, events: libc::POLLOUT, revents: 0 }];
+        let zero = libc::timespec { tv_sec: 0, tv_nsec: 0 };
+        // SAFETY: two pollfds, a zero timeout, no signal mask.
+        unsafe { raw::syscall6(libc::SYS_ppoll, p.as_mut_ptr() as usize, 2, &zero as *const _ as usize, 0, 8, 0) };
+        let (fd, dir) = if p[0].revents == 0 {
+            (inp, Dir::Read)
+        } else if p[1].revents == 0 {
+            (out, Dir::Write)
+        } else {
+            (-1, Dir::Write)
+        };
+        if fd < 0 && file_type(out) == libc::S_IFSOCK && !nonblocking(out) {
+            return Transfer::Offload;
+        }
+        if fd < 0 || (pipes_nowait && file_type(fd) == libc::S_IFIFO) {
+            let r = attempt();
+            if r != EAGAIN || (fd < 0 && (nonblocking(inp) || nonblocking(out))) {
+                return Transfer::Done(r);
+            }
+        }
+        if nonblocking(inp) || nonblocking(out) {
+            return Transfer::Done(plain());
+        }
+        let (fd, dir) = if fd < 0 { (out, Dir::Write) } else { (fd, dir) };
+        match poller::wait(fd, dir, socket_deadline(fd, dir)) {
+            Ready::Retry => {}
+            Ready::TimedOut => return Transfer::Done(EAGAIN),
+            Ready::NotPollable => return Transfer::Done(plain()),
+        }
+    }
+}
+
+/// The file type bits (`S_IFMT`) of `fd`'s `st_mode`; 0 if `fstat` fails.
+fn file_type(fd: c_int) -> libc::mode_t {
+    // SAFETY: all-zero is a valid `stat`.
+    let mut st: libc::stat = unsafe { core::mem::zeroed() };
+    // SAFETY: the kernel writes `st`, which is that large.
+    let r = unsafe { raw::syscall3(libc::SYS_fstat, fd as usize, &mut st as *mut _ as usize, 0) };
+    if r == 0 {
+        st.st_mode & libc::S_IFMT
+    } else {
+        0
     }
 }
