@@ -1,6 +1,8 @@
 //! poll, select, epoll_wait, accept, connect and the wait family: for a
-//! user thread, made by `io::waits` (parked while a worker waits in the
-//! kernel); for every other thread, glibc's own.
+//! user thread, waited for in the poller by `io::readiness` where it can
+//! (one descriptor in one direction, an epoll descriptor, a listening
+//! socket, one child), else made by `io::waits` (parked while a worker
+//! waits in the kernel); for every other thread, glibc's own.
 //!
 //! The closures handed to a worker carry the program's pointers as
 //! addresses (`usize`): the caller stays parked, its memory untouched, until
@@ -9,7 +11,8 @@
 use core::ffi::c_int;
 
 use super::io::{user, LibcRet};
-use crate::io::{rw, waits};
+use crate::io::{readiness, rw, waits};
+use crate::sys::time;
 use crate::sys::real::real;
 
 /// glibc's `call`, made by an offload worker while the caller parks: its
@@ -45,9 +48,41 @@ pub extern "C" fn poll(fds: *mut libc::pollfd, n: libc::nfds_t, timeout: c_int) 
         // and in every call below, made by the caller or by a worker for it).
         return unsafe { (real().poll)(fds, n, timeout) };
     }
+    // SAFETY: as above.
+    let look = || unsafe { (real().poll)(fds, n, 0) };
+    if let Some(r) = on_poller(fds, n, readiness::deadline_ms(timeout), &look) {
+        return r;
+    }
     let a = fds as usize;
     // SAFETY: as above.
-    look_then_offload(|| unsafe { (real().poll)(fds, n, 0) }, move || unsafe { (real().poll)(a as *mut libc::pollfd, n, timeout) })
+    look_then_offload(look, move || unsafe { (real().poll)(a as *mut libc::pollfd, n, timeout) })
+}
+
+/// poll of one descriptor in one direction, in the poller (`None`: not
+/// such a poll; the caller offloads it, looking once more).
+fn on_poller(fds: *mut libc::pollfd, n: libc::nfds_t, deadline: Option<u64>, look: &impl Fn() -> c_int) -> Option<c_int> {
+    if n != 1 {
+        return None;
+    }
+    let first = look();
+    if first != 0 {
+        return Some(first);
+    }
+    // SAFETY: the look just read this pollfd (a bad pointer is EFAULT there).
+    let p = unsafe { *fds };
+    let dir = readiness::poll_dir(p.events).filter(|_| p.fd >= 0)?;
+    readiness::look_between_waits(p.fd, dir, deadline, || look().kernel()).map(c_int::libc)
+}
+
+/// A relative timeout as a deadline: `Some(None)` for none, `None` for an
+/// invalid one (the kernel's call reports it).
+fn deadline_ts(ts: *const libc::timespec) -> Option<Option<u64>> {
+    if ts.is_null() {
+        return Some(None);
+    }
+    // SAFETY: a non-null timeout is the program's, valid to read.
+    let t = unsafe { *ts };
+    (t.tv_sec >= 0 && time::valid_timespec(&t)).then(|| Some(time::now().saturating_add(time::timespec_ns(&t))))
 }
 
 #[no_mangle]
@@ -55,6 +90,14 @@ pub extern "C" fn ppoll(fds: *mut libc::pollfd, n: libc::nfds_t, ts: *const libc
     if !user() || zero_timespec(ts) {
         // SAFETY: as above.
         return unsafe { (real().ppoll)(fds, n, ts, mask) };
+    }
+    if mask.is_null() {
+        if let Some(deadline) = deadline_ts(ts) {
+            // SAFETY: as above.
+            if let Some(r) = on_poller(fds, n, deadline, &|| unsafe { (real().ppoll)(fds, n, &ZERO, core::ptr::null()) }) {
+                return r;
+            }
+        }
     }
     let (a, t, m) = (fds as usize, ts as usize, mask as usize);
     // The look keeps the carrier's signal mask; the worker's call applies the program's.
@@ -119,6 +162,9 @@ pub extern "C" fn epoll_wait(ep: c_int, ev: *mut libc::epoll_event, max: c_int, 
         // SAFETY: as above.
         return unsafe { (real().epoll_wait)(ep, ev, max, timeout) };
     }
+    if let Some(r) = epoll_on_poller(ep, ev, max, readiness::deadline_ms(timeout)) {
+        return r;
+    }
     let a = ev as usize;
     look_then_offload(
         // SAFETY: as above.
@@ -128,11 +174,23 @@ pub extern "C" fn epoll_wait(ep: c_int, ev: *mut libc::epoll_event, max: c_int, 
     )
 }
 
+/// epoll_wait in the poller, on the epoll descriptor itself.
+fn epoll_on_poller(ep: c_int, ev: *mut libc::epoll_event, max: c_int, deadline: Option<u64>) -> Option<c_int> {
+    // SAFETY: as above.
+    let look = || unsafe { (real().epoll_wait)(ep, ev, max, 0) }.kernel();
+    readiness::look_between_waits(ep, crate::io::fdtab::Dir::Read, deadline, look).map(c_int::libc)
+}
+
 #[no_mangle]
 pub extern "C" fn epoll_pwait(ep: c_int, ev: *mut libc::epoll_event, max: c_int, timeout: c_int, mask: *const libc::sigset_t) -> c_int {
     if !user() || timeout == 0 {
         // SAFETY: as above.
         return unsafe { (real().epoll_pwait)(ep, ev, max, timeout, mask) };
+    }
+    if mask.is_null() {
+        if let Some(r) = epoll_on_poller(ep, ev, max, readiness::deadline_ms(timeout)) {
+            return r;
+        }
     }
     let (a, m) = (ev as usize, mask as usize);
     look_then_offload(
@@ -149,6 +207,11 @@ pub extern "C" fn epoll_pwait2(ep: c_int, ev: *mut libc::epoll_event, max: c_int
         // SAFETY: as above.
         return unsafe { (real().epoll_pwait2)(ep, ev, max, ts, mask) };
     }
+    if mask.is_null() {
+        if let Some(r) = deadline_ts(ts).and_then(|d| epoll_on_poller(ep, ev, max, d)) {
+            return r;
+        }
+    }
     let (a, t, m) = (ev as usize, ts as usize, mask as usize);
     look_then_offload(
         // SAFETY: as above.
@@ -164,6 +227,10 @@ pub extern "C" fn accept(fd: c_int, addr: *mut libc::sockaddr, len: *mut libc::s
         // SAFETY: as above.
         return unsafe { (real().accept)(fd, addr, len) };
     }
+    // SAFETY: as above.
+    if let Some(r) = readiness::accept(fd, || unsafe { (real().accept)(fd, addr, len) }.kernel()) {
+        return c_int::libc(r);
+    }
     let (a, n) = (addr as usize, len as usize);
     // SAFETY: as above.
     offloaded(move || unsafe { (real().accept)(fd, a as *mut libc::sockaddr, n as *mut libc::socklen_t) })
@@ -174,6 +241,10 @@ pub extern "C" fn accept4(fd: c_int, addr: *mut libc::sockaddr, len: *mut libc::
     if !user() || rw::nonblocking(fd) {
         // SAFETY: as above.
         return unsafe { (real().accept4)(fd, addr, len, flags) };
+    }
+    // SAFETY: as above.
+    if let Some(r) = readiness::accept(fd, || unsafe { (real().accept4)(fd, addr, len, flags) }.kernel()) {
+        return c_int::libc(r);
     }
     let (a, n) = (addr as usize, len as usize);
     // SAFETY: as above.
@@ -196,6 +267,15 @@ pub extern "C" fn wait4(pid: libc::pid_t, status: *mut c_int, options: c_int, ru
     if !user() || options & libc::WNOHANG != 0 {
         // SAFETY: as above.
         return unsafe { (real().wait4)(pid, status, options, ru) };
+    }
+    // SAFETY: as above.
+    let look = || unsafe { (real().wait4)(pid, status, options | libc::WNOHANG, ru) };
+    // Only an exit makes a pidfd readable: stops and continues are waited
+    // for by a worker.
+    if pid > 0 && options & (libc::WUNTRACED | libc::WCONTINUED) == 0 {
+        if let Some(r) = readiness::wait_child(pid, || look().kernel()) {
+            return libc::pid_t::libc(r);
+        }
     }
     let (s, r) = (status as usize, ru as usize);
     look_then_offload(

@@ -14,14 +14,18 @@
 //!   by an idle carrier), per descriptor state in [`fdtab`]; positioned
 //!   reads, splice and sendfile too; [`mmsg`] — recvmmsg and sendmmsg, in
 //!   batches that cannot block with parked waits between them.
-//! * [`waits`] — poll, select, epoll_wait, accept, connect, the wait
-//!   family, and calls with nothing to poll for (fsync, file locks, FIFO
-//!   opens, SysV IPC, message queues): made in the kernel by an offload
-//!   worker while the caller parks.
+//! * [`readiness`] — poll of one descriptor, epoll_wait, accept and
+//!   waitpid of one child: a look without blocking, then a wait in the
+//!   poller (on the epoll descriptor itself, on the child's pidfd).
+//! * [`waits`] — the rest of poll, select, connect, the wait family, and
+//!   calls with nothing to poll for (fsync, file locks, FIFO opens, SysV
+//!   IPC, message queues): made in the kernel by an offload worker while
+//!   the caller parks.
 
 pub mod fdtab;
 pub mod mmsg;
 pub mod poller;
+pub mod readiness;
 pub mod rw;
 pub mod sleep;
 pub mod waits;
