@@ -34,8 +34,10 @@
 //! Retiring. A `replaced` carrier finds no work (`find_next`), so at its
 //! next schedule point — its user thread parks, yields or exits — it goes to
 //! its idle loop, which retires it (`retire_if_replaced`): its queues go to
-//! the global queue, it is marked `RETIRED` and sleeps on its `spare_word`
-//! until the monitor revives it. Invariant: `replaced` is set only while a
+//! the global queue, it is marked `RETIRED`, passes a wake-up on (the mark
+//! may have come while it was idle, woken by a producer for work it will
+//! not take now: found in a loss of every thread in a test) and sleeps on
+//! its `spare_word` until the monitor revives it. Invariant: `replaced` is set only while a
 //! spare is running in the carrier's place, so retiring never lowers the
 //! number of carriers below the configured count. Between the blocked call's
 //! return and that schedule point one carrier too many runs user code.
@@ -122,18 +124,17 @@ pub(crate) fn retire_if_replaced(c: &Carrier) {
         return;
     }
     c.replaced.store(false, Ordering::Relaxed);
-    let mut moved = false;
     let next = c.runnext.swap(core::ptr::null_mut(), Ordering::AcqRel);
     for t in core::iter::once(next).filter(|t| !t.is_null()).chain(core::iter::from_fn(|| c.runq.pop())) {
         global::push(t);
-        moved = true;
-    }
-    if moved {
-        idle::notify();
     }
     RETIREMENTS.fetch_add(1, Ordering::Relaxed);
     c.spare_word.store(0, Ordering::Relaxed);
     c.state.store(RETIRED, Ordering::SeqCst);
+    // Always pass a wake-up on: the spare may have been marked while idle,
+    // and then the `notify` that woke it, or the spin it counted in, was
+    // meant for work it will not look at now.
+    idle::notify();
     while c.spare_word.load(Ordering::Acquire) == 0 {
         raw::futex_wait(&c.spare_word, 0, None);
     }
