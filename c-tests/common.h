@@ -3,7 +3,8 @@
  * the values involved, then exit(1) (CB_CHECK records instead, see below).
  *
  * Contents: the CHECK_* macros; under_mnthread; time (now_ns, abs_in_ns,
- * abs_in_ms) and waiting (wait_flag, wait_count, set_flag); rss_kib,
+ * abs_in_ms) and waiting (wait_flag, wait_count, set_flag); the ticker
+ * (ticker_start/stop, ticks_now, ticker_ticks); rss_kib,
  * addr_in; processes (run_self, describe_status, shared_alloc,
  * fork_checked, wait_child_ok); threads mnthread did not create
  * (run_on_foreign_thread, foreign_start/wait/stop); CB_CHECK. */
@@ -210,6 +211,58 @@ static inline void wait_count(const volatile long *counter, long target,
 static inline void set_flag(volatile int *flag)
 {
     __atomic_store_n(flag, 1, __ATOMIC_RELEASE);
+}
+
+/* The ticker: a thread that sleeps 1 ms a round and counts its rounds, so
+ * a test can check that it kept running while another thread waited (on
+ * one carrier it runs only if the wait parked instead of blocking the
+ * carrier).  One ticker at a time; ticker_start resets the count. */
+struct test_ticker_ {
+    long ticks;
+    int stop;
+    pthread_t thread;
+};
+
+static inline struct test_ticker_ *test_ticker_(void)
+{
+    static struct test_ticker_ t;
+    return &t;
+}
+
+/* The ticker's count, for wait_count. */
+static inline volatile long *ticker_ticks(void)
+{
+    return &test_ticker_()->ticks;
+}
+
+static inline long ticks_now(void)
+{
+    return __atomic_load_n(ticker_ticks(), __ATOMIC_ACQUIRE);
+}
+
+static inline void *test_ticker_main_(void *arg)
+{
+    struct test_ticker_ *t = test_ticker_();
+    while (!__atomic_load_n(&t->stop, __ATOMIC_ACQUIRE)) {
+        usleep(1000);
+        __atomic_fetch_add(&t->ticks, 1, __ATOMIC_RELEASE);
+    }
+    return arg;
+}
+
+static inline void ticker_start(void)
+{
+    struct test_ticker_ *t = test_ticker_();
+    __atomic_store_n(&t->ticks, 0, __ATOMIC_RELAXED);
+    __atomic_store_n(&t->stop, 0, __ATOMIC_RELAXED);
+    CHECK_OK(pthread_create(&t->thread, NULL, test_ticker_main_, NULL));
+}
+
+static inline void ticker_stop(void)
+{
+    struct test_ticker_ *t = test_ticker_();
+    __atomic_store_n(&t->stop, 1, __ATOMIC_RELEASE);
+    CHECK_OK(pthread_join(t->thread, NULL));
 }
 
 /* Resident set size of this process, in KiB (VmRSS of /proc/self/status). */

@@ -30,19 +30,6 @@
 #include <sys/sem.h>
 #include <sys/stat.h>
 
-static atomic_long ticks;
-static atomic_int stop_ticker;
-
-static void *ticker(void *arg)
-{
-    (void)arg;
-    while (!atomic_load(&stop_ticker)) {
-        usleep(1000);
-        atomic_fetch_add(&ticks, 1);
-    }
-    return NULL;
-}
-
 static atomic_int released;
 static char path[64], fifo[64];
 
@@ -58,10 +45,10 @@ struct waiter {
 static void *waiter_main(void *arg)
 {
     struct waiter *w = arg;
-    w->before = atomic_load(&ticks);
+    w->before = ticks_now();
     w->fn();
     CHECK_MSG(atomic_load(&released), "%s returned before it was released", w->what);
-    CHECK_MSG(atomic_load(&ticks) > w->before, "%s: the ticker did not run while it waited", w->what);
+    CHECK_MSG(ticks_now() > w->before, "%s: the ticker did not run while it waited", w->what);
     return NULL;
 }
 
@@ -448,8 +435,7 @@ int main(void)
     snprintf(path, sizeof path, "/tmp/mnthread-io-offload-%d", (int)getpid());
     snprintf(fifo, sizeof fifo, "/tmp/mnthread-io-offload-fifo-%d", (int)getpid());
     unlink(fifo);
-    pthread_t tk;
-    CHECK_OK(pthread_create(&tk, NULL, ticker, NULL));
+    ticker_start();
     flocks();
     record_locks();
     fifo_opens();
@@ -458,8 +444,7 @@ int main(void)
     posix_mq();
     syncs();
     unlink(path);
-    atomic_store(&stop_ticker, 1);
-    CHECK_OK(pthread_join(tk, NULL));
+    ticker_stop();
     puts("io_offload OK");
     return 0;
 }

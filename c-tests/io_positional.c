@@ -16,30 +16,17 @@
 ssize_t __pread_chk(int fd, void *buf, size_t n, off_t off, size_t buflen);
 ssize_t __pread64_chk(int fd, void *buf, size_t n, off64_t off, size_t buflen);
 
-static atomic_long ticks;
-static atomic_int stop_ticker;
-
-static void *ticker(void *arg)
-{
-    (void)arg;
-    while (!atomic_load(&stop_ticker)) {
-        usleep(1000);
-        atomic_fetch_add(&ticks, 1);
-    }
-    return NULL;
-}
-
 static int pfd[2];
 static atomic_int released;
 
 static void *pipe_reader(void *arg)
 {
-    long before = atomic_load(&ticks);
+    long before = ticks_now();
     char a[3] = {0}, b[4] = {0};
     struct iovec iov[2] = {{a, 2}, {b, 3}};
     ssize_t r = arg ? preadv64v2(pfd[0], iov, 2, -1, 0) : preadv2(pfd[0], iov, 2, -1, 0);
     CHECK_MSG(atomic_load(&released), "preadv2 returned before the writer wrote");
-    CHECK_MSG(atomic_load(&ticks) > before, "the ticker did not run while preadv2 waited");
+    CHECK_MSG(ticks_now() > before, "the ticker did not run while preadv2 waited");
     CHECK_EQ(r, 5);
     CHECK_STR_EQ(a, "he");
     CHECK_STR_EQ(b, "llo");
@@ -51,13 +38,13 @@ static void *pipe_writer_waits(void *arg)
     (void)arg;
     /* The pipe is full: pwritev2 at the file position waits for room, then
      * writes everything. */
-    long before = atomic_load(&ticks);
+    long before = ticks_now();
     static char big[100000];
     memset(big, 'w', sizeof big);
     struct iovec iov[2] = {{big, 60000}, {big + 60000, 40000}};
     ssize_t r = pwritev2(pfd[1], iov, 2, -1, 0);
     CHECK_MSG(atomic_load(&released), "pwritev2 returned before the reader read");
-    CHECK_MSG(atomic_load(&ticks) > before, "the ticker did not run while pwritev2 waited");
+    CHECK_MSG(ticks_now() > before, "the ticker did not run while pwritev2 waited");
     CHECK_EQ(r, 100000);
     return NULL;
 }
@@ -220,13 +207,11 @@ static void parked_pipe_reads(void)
 
 int main(void)
 {
-    pthread_t tk;
-    CHECK_OK(pthread_create(&tk, NULL, ticker, NULL));
+    ticker_start();
     regular_file();
     pipes_and_sockets();
     parked_pipe_reads();
-    atomic_store(&stop_ticker, 1);
-    CHECK_OK(pthread_join(tk, NULL));
+    ticker_stop();
     puts("io_positional OK");
     return 0;
 }

@@ -19,19 +19,6 @@
 #include <sys/wait.h>
 #include <netinet/in.h>
 
-static atomic_long ticks;
-static atomic_int stop_ticker;
-
-static void *ticker(void *arg)
-{
-    (void)arg;
-    while (!atomic_load(&stop_ticker)) {
-        usleep(1000);
-        atomic_fetch_add(&ticks, 1);
-    }
-    return NULL;
-}
-
 /* The waiting thread's side: which call, on what. */
 enum { POLL, PPOLL, SELECT, PSELECT, EPOLL_WAIT, EPOLL_PWAIT, ACCEPT, ACCEPT4, KINDS };
 static const char *kind_name[KINDS] = {"poll", "ppoll", "select", "pselect", "epoll_wait", "epoll_pwait", "accept", "accept4"};
@@ -41,7 +28,7 @@ static atomic_int released;
 static void *waiter(void *arg)
 {
     int kind = (int)(intptr_t)arg;
-    long before = atomic_load(&ticks);
+    long before = ticks_now();
     int r = -1;
     struct pollfd p = {rfd, POLLIN, 0};
     fd_set set;
@@ -59,7 +46,7 @@ static void *waiter(void *arg)
     case ACCEPT4: r = accept4(listen_fd, NULL, NULL, SOCK_CLOEXEC); break;
     }
     CHECK_MSG(atomic_load(&released), "%s returned before it was released", kind_name[kind]);
-    CHECK_MSG(atomic_load(&ticks) > before, "%s: the ticker did not run while it waited", kind_name[kind]);
+    CHECK_MSG(ticks_now() > before, "%s: the ticker did not run while it waited", kind_name[kind]);
     if (kind == ACCEPT || kind == ACCEPT4) {
         CHECK_SYS(r);
         CHECK_EQ(fcntl(r, F_GETFD) & FD_CLOEXEC, kind == ACCEPT4 ? FD_CLOEXEC : 0);
@@ -190,7 +177,7 @@ static void children(void)
         }
         if (kind == 0)
             CHECK_EQ(waitpid(pid, &st, WNOHANG), 0); /* still running */
-        long before = atomic_load(&ticks);
+        long before = ticks_now();
         struct rusage ru;
         siginfo_t si;
         switch (kind) {
@@ -207,15 +194,14 @@ static void children(void)
         }
         CHECK(WIFEXITED(st));
         CHECK_EQ(WEXITSTATUS(st), 7 + kind);
-        CHECK_MSG(atomic_load(&ticks) > before, "wait kind %d: the ticker did not run while it waited", kind);
+        CHECK_MSG(ticks_now() > before, "wait kind %d: the ticker did not run while it waited", kind);
     }
     CHECK_FAILS(waitpid(-1, &st, WNOHANG), ECHILD);
 }
 
 int main(void)
 {
-    pthread_t tk;
-    CHECK_OK(pthread_create(&tk, NULL, ticker, NULL));
+    ticker_start();
 
     char path[64];
     snprintf(path, sizeof path, "/tmp/mnthread-io-waits-%d", (int)getpid());
@@ -233,8 +219,7 @@ int main(void)
     timeouts_and_errors();
     children();
 
-    atomic_store(&stop_ticker, 1);
-    CHECK_OK(pthread_join(tk, NULL));
+    ticker_stop();
     puts("io_waits OK");
     return 0;
 }

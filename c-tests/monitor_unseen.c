@@ -18,19 +18,6 @@
 #include <stdatomic.h>
 #include <sys/syscall.h>
 
-static atomic_long ticks;
-static atomic_int stop_ticker;
-
-static void *ticker(void *arg)
-{
-    (void)arg;
-    while (!atomic_load(&stop_ticker)) {
-        usleep(1000);
-        atomic_fetch_add(&ticks, 1);
-    }
-    return NULL;
-}
-
 /* A nanosleep no library can see: the syscall instruction itself. */
 static long raw_nanosleep_ms(long ms)
 {
@@ -75,21 +62,6 @@ static void case_stdio(void)
     close(p[1]);
 }
 
-static void *ticking(void)
-{
-    static pthread_t t;
-    atomic_store(&ticks, 0);
-    atomic_store(&stop_ticker, 0);
-    CHECK_EQ(pthread_create(&t, NULL, ticker, NULL), 0);
-    return &t;
-}
-
-static void stop_ticking(void *t)
-{
-    atomic_store(&stop_ticker, 1);
-    CHECK_EQ(pthread_join(*(pthread_t *)t, NULL), 0);
-}
-
 static void *system_thread(void *arg)
 {
     (void)arg;
@@ -101,13 +73,13 @@ static void *system_thread(void *arg)
 
 static void case_system(void)
 {
-    void *t = ticking();
+    ticker_start();
     pthread_t s;
     CHECK_EQ(pthread_create(&s, NULL, system_thread, NULL), 0);
     CHECK_EQ(pthread_join(s, NULL), 0);
     /* The child ran 300 ms: a ticker that never ran would show ~0. */
-    CHECK(atomic_load(&ticks) >= 20);
-    stop_ticking(t);
+    CHECK(ticks_now() >= 20);
+    ticker_stop();
 }
 
 static atomic_long raw_before[8], raw_after[8];
@@ -115,16 +87,16 @@ static atomic_long raw_before[8], raw_after[8];
 static void *raw_sleeper(void *arg)
 {
     intptr_t i = (intptr_t)arg;
-    raw_before[i] = atomic_load(&ticks);
+    raw_before[i] = ticks_now();
     CHECK_EQ(raw_nanosleep_ms(300), 0);
-    raw_after[i] = atomic_load(&ticks);
+    raw_after[i] = ticks_now();
     return NULL;
 }
 
 static void raw_sleepers(int n)
 {
-    void *t = ticking();
-    wait_count((volatile long *)&ticks, 2, 20, "the ticker to start");
+    ticker_start();
+    wait_count(ticker_ticks(), 2, 20, "the ticker to start");
     pthread_t s[8];
     for (intptr_t i = 0; i < n; i++)
         CHECK_EQ(pthread_create(&s[i], NULL, raw_sleeper, (void *)i), 0);
@@ -134,7 +106,7 @@ static void raw_sleepers(int n)
      * block get a spare as fast as the first). */
     for (int i = 0; i < n; i++)
         CHECK(raw_after[i] - raw_before[i] >= 20);
-    stop_ticking(t);
+    ticker_stop();
 }
 
 /* Reads "NAME <number>" out of the stats report in `out`. */
@@ -178,14 +150,14 @@ int main(int argc, char **argv)
             raw_sleepers(4);
         else if (strcmp(argv[1], "cap") == 0) {
             /* One of the two is rescued; the other waits for the cap. */
-            void *t = ticking();
-            wait_count((volatile long *)&ticks, 2, 20, "the ticker to start");
+            ticker_start();
+            wait_count(ticker_ticks(), 2, 20, "the ticker to start");
             pthread_t s[2];
             for (intptr_t i = 0; i < 2; i++)
                 CHECK_EQ(pthread_create(&s[i], NULL, raw_sleeper, (void *)i), 0);
             for (int i = 0; i < 2; i++)
                 CHECK_EQ(pthread_join(s[i], NULL), 0);
-            stop_ticking(t);
+            ticker_stop();
         }
         return 0;
     }
