@@ -5,9 +5,13 @@
 fn main() {
     println!("cargo:rerun-if-changed=src/c/once.c");
     println!("cargo:rerun-if-changed=src/c/unwind.c");
+    println!("cargo:rerun-if-changed=src/c/signal.c");
+    println!("cargo:rerun-if-changed=src/c/exec.c");
     cc::Build::new()
         .file("src/c/once.c")
         .file("src/c/unwind.c")
+        .file("src/c/signal.c")
+        .file("src/c/exec.c")
         .flag("-fexceptions")
         .warnings_into_errors(true)
         .compile("mnthread_c");

@@ -48,6 +48,7 @@
 
 pub mod abi;
 pub(crate) mod arch;
+pub(crate) mod cancel;
 pub(crate) mod fork;
 pub(crate) mod io;
 #[cfg(all(test, loom))]
@@ -55,6 +56,7 @@ mod loom_model;
 pub(crate) mod mem;
 pub(crate) mod park;
 pub(crate) mod sched;
+pub(crate) mod signal;
 pub(crate) mod sync;
 pub(crate) mod sys;
 pub(crate) mod thread;
@@ -62,4 +64,5 @@ pub(crate) mod thread;
 #[ctor::ctor]
 fn mnthread_init() {
     thread::runtime::init();
+    signal::init();
 }

@@ -11,7 +11,7 @@ import os
 import re
 import sys
 
-LAYERS = ["sys", "arch", "mem", "sched", "park", "sync", "thread", "io", "fork", "abi"]
+LAYERS = ["sys", "arch", "mem", "sched", "park", "sync", "thread", "io", "signal", "cancel", "fork", "abi"]
 # Not layers: C sources, and the loom model helpers (test-only).
 IGNORED = {"c", "loom_model"}
 

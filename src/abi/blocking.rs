@@ -54,6 +54,7 @@ const EAGAIN_EACCES: &[c_int] = &[libc::EAGAIN, libc::EACCES];
 
 #[no_mangle]
 pub extern "C" fn fsync(fd: c_int) -> c_int {
+    crate::cancel::point(|| {
     if !user() {
         // SAFETY: glibc's own function, with the program's arguments (here
         // and in every call below, made by the caller or by a worker for it).
@@ -61,16 +62,19 @@ pub extern "C" fn fsync(fd: c_int) -> c_int {
     }
     // SAFETY: as above.
     offloaded(move || unsafe { (real().fsync)(fd) })
+    })
 }
 
 #[no_mangle]
 pub extern "C" fn fdatasync(fd: c_int) -> c_int {
+    crate::cancel::point(|| {
     if !user() {
         // SAFETY: as above.
         return unsafe { (real().fdatasync)(fd) };
     }
     // SAFETY: as above.
     offloaded(move || unsafe { (real().fdatasync)(fd) })
+    })
 }
 
 #[no_mangle]
@@ -85,12 +89,14 @@ pub extern "C" fn sync_file_range(fd: c_int, off: i64, n: i64, flags: c_uint) ->
 
 #[no_mangle]
 pub extern "C" fn flock(fd: c_int, op: c_int) -> c_int {
+    super::restart::libc_call(super::restart::Restart::WithSaRestart, || {
     if !user() || op & (libc::LOCK_NB | libc::LOCK_UN) != 0 {
         // SAFETY: as above.
         return unsafe { (real().flock)(fd, op) };
     }
     // SAFETY: as above.
     try_then_offload(|| unsafe { (real().flock)(fd, op | libc::LOCK_NB) }, &[libc::EWOULDBLOCK], move || unsafe { (real().flock)(fd, op) })
+    })
 }
 
 /// `fcntl` is variadic in C; its third argument, when there is one, is an
@@ -99,6 +105,7 @@ pub extern "C" fn flock(fd: c_int, op: c_int) -> c_int {
 /// came.
 #[no_mangle]
 pub extern "C" fn fcntl64(fd: c_int, cmd: c_int, arg: usize) -> c_int {
+    super::restart::libc_call(super::restart::Restart::WithSaRestart, || {
     let attempt = match cmd {
         libc::F_SETLKW => libc::F_SETLK,
         libc::F_OFD_SETLKW => libc::F_OFD_SETLK,
@@ -110,6 +117,7 @@ pub extern "C" fn fcntl64(fd: c_int, cmd: c_int, arg: usize) -> c_int {
     }
     // SAFETY: as above.
     try_then_offload(|| unsafe { (real().fcntl64)(fd, attempt, arg) }, EAGAIN_EACCES, move || unsafe { (real().fcntl64)(fd, cmd, arg) })
+    })
 }
 
 #[no_mangle]
@@ -119,12 +127,14 @@ pub extern "C" fn fcntl(fd: c_int, cmd: c_int, arg: usize) -> c_int {
 
 #[no_mangle]
 pub extern "C" fn lockf64(fd: c_int, cmd: c_int, len: i64) -> c_int {
+    super::restart::libc_call(super::restart::Restart::WithSaRestart, || {
     if !user() || cmd != libc::F_LOCK {
         // SAFETY: as above.
         return unsafe { (real().lockf64)(fd, cmd, len) };
     }
     // SAFETY: as above.
     try_then_offload(|| unsafe { (real().lockf64)(fd, libc::F_TLOCK, len) }, EAGAIN_EACCES, move || unsafe { (real().lockf64)(fd, cmd, len) })
+    })
 }
 
 #[no_mangle]
@@ -161,6 +171,7 @@ fn waiting_fifo_open(dirfd: c_int, path: *const c_char, flags: c_int) -> bool {
 /// came (glibc reads it under the same rule).
 #[no_mangle]
 pub extern "C" fn open64(path: *const c_char, flags: c_int, mode: c_uint) -> c_int {
+    super::restart::libc_call(super::restart::Restart::WithSaRestart, || {
     if !waiting_fifo_open(libc::AT_FDCWD, path, flags) {
         // SAFETY: as above.
         return unsafe { (real().open64)(path, flags, mode) };
@@ -168,6 +179,7 @@ pub extern "C" fn open64(path: *const c_char, flags: c_int, mode: c_uint) -> c_i
     let p = path as usize;
     // SAFETY: as above.
     offloaded(move || unsafe { (real().open64)(p as *const c_char, flags, mode) })
+    })
 }
 
 #[no_mangle]
@@ -177,6 +189,7 @@ pub extern "C" fn open(path: *const c_char, flags: c_int, mode: c_uint) -> c_int
 
 #[no_mangle]
 pub extern "C" fn openat64(dirfd: c_int, path: *const c_char, flags: c_int, mode: c_uint) -> c_int {
+    super::restart::libc_call(super::restart::Restart::WithSaRestart, || {
     if !waiting_fifo_open(dirfd, path, flags) {
         // SAFETY: as above.
         return unsafe { (real().openat64)(dirfd, path, flags, mode) };
@@ -184,6 +197,7 @@ pub extern "C" fn openat64(dirfd: c_int, path: *const c_char, flags: c_int, mode
     let p = path as usize;
     // SAFETY: as above.
     offloaded(move || unsafe { (real().openat64)(dirfd, p as *const c_char, flags, mode) })
+    })
 }
 
 #[no_mangle]
@@ -209,34 +223,43 @@ fn needs_mode(flags: c_int) -> bool {
 
 #[no_mangle]
 pub extern "C" fn __open_2(path: *const c_char, flags: c_int) -> c_int {
+    super::restart::libc_call(super::restart::Restart::WithSaRestart, || {
     if needs_mode(flags) {
         // SAFETY: as above.
         return unsafe { (real().open_2)(path, flags) };
     }
     open64(path, flags, 0)
+    })
 }
 
 #[no_mangle]
 pub extern "C" fn __open64_2(path: *const c_char, flags: c_int) -> c_int {
+    super::restart::libc_call(super::restart::Restart::WithSaRestart, || {
     __open_2(path, flags)
+    })
 }
 
 #[no_mangle]
 pub extern "C" fn __openat_2(dirfd: c_int, path: *const c_char, flags: c_int) -> c_int {
+    super::restart::libc_call(super::restart::Restart::WithSaRestart, || {
     if needs_mode(flags) {
         // SAFETY: as above.
         return unsafe { (real().openat_2)(dirfd, path, flags) };
     }
     openat64(dirfd, path, flags, 0)
+    })
 }
 
 #[no_mangle]
 pub extern "C" fn __openat64_2(dirfd: c_int, path: *const c_char, flags: c_int) -> c_int {
+    super::restart::libc_call(super::restart::Restart::WithSaRestart, || {
     __openat_2(dirfd, path, flags)
+    })
 }
 
 #[no_mangle]
 pub extern "C" fn msgrcv(id: c_int, msg: *mut c_void, size: usize, typ: c_long, flags: c_int) -> isize {
+    super::restart::libc_call(super::restart::Restart::Never, || {
     if !user() || flags & (libc::IPC_NOWAIT | libc::MSG_COPY) != 0 {
         // SAFETY: as above.
         return unsafe { (real().msgrcv)(id, msg, size, typ, flags) };
@@ -249,10 +272,12 @@ pub extern "C" fn msgrcv(id: c_int, msg: *mut c_void, size: usize, typ: c_long, 
         // SAFETY: as above.
         move || unsafe { (real().msgrcv)(id, m as *mut c_void, size, typ, flags) },
     )
+    })
 }
 
 #[no_mangle]
 pub extern "C" fn msgsnd(id: c_int, msg: *const c_void, size: usize, flags: c_int) -> c_int {
+    super::restart::libc_call(super::restart::Restart::Never, || {
     if !user() || flags & libc::IPC_NOWAIT != 0 {
         // SAFETY: as above.
         return unsafe { (real().msgsnd)(id, msg, size, flags) };
@@ -265,6 +290,7 @@ pub extern "C" fn msgsnd(id: c_int, msg: *const c_void, size: usize, flags: c_in
         // SAFETY: as above.
         move || unsafe { (real().msgsnd)(id, m as *const c_void, size, flags) },
     )
+    })
 }
 
 /// Operations copied for the non-blocking attempt; longer arrays are offloaded at once.
@@ -272,6 +298,7 @@ const SEM_ATTEMPT_OPS: usize = 64;
 
 #[no_mangle]
 pub extern "C" fn semtimedop(id: c_int, sops: *mut libc::sembuf, n: usize, ts: *const libc::timespec) -> c_int {
+    super::restart::libc_call(super::restart::Restart::Never, || {
     let tp = ts as usize;
     // SAFETY: as above.
     let call = move |s: usize| unsafe { (real().semtimedop)(id, s as *mut libc::sembuf, n, tp as *const libc::timespec) };
@@ -293,11 +320,14 @@ pub extern "C" fn semtimedop(id: c_int, sops: *mut libc::sembuf, n: usize, ts: *
     }
     ops.iter_mut().for_each(|o| o.sem_flg |= nowait);
     try_then_offload(|| call(ops.as_mut_ptr() as usize), &[libc::EAGAIN], move || call(s))
+    })
 }
 
 #[no_mangle]
 pub extern "C" fn semop(id: c_int, sops: *mut libc::sembuf, n: usize) -> c_int {
+    super::restart::libc_call(super::restart::Restart::Never, || {
     semtimedop(id, sops, n, core::ptr::null())
+    })
 }
 
 /// The absolute timeout of the message-queue attempts: long past.
@@ -320,6 +350,7 @@ fn mq_timeout_error(ts: *const libc::timespec) -> c_int {
 
 #[no_mangle]
 pub extern "C" fn mq_timedreceive(q: libc::mqd_t, buf: *mut c_char, len: usize, prio: *mut c_uint, ts: *const libc::timespec) -> isize {
+    super::restart::libc_call(super::restart::Restart::WithSaRestart, || {
     // SAFETY: as above.
     let call = move |b: usize, p: usize, t: usize| unsafe { (real().mq_timedreceive)(q, b as *mut c_char, len, p as *mut c_uint, t as *const libc::timespec) };
     let (b, p, t) = (buf as usize, prio as usize, ts as usize);
@@ -330,6 +361,7 @@ pub extern "C" fn mq_timedreceive(q: libc::mqd_t, buf: *mut c_char, len: usize, 
         0 => try_then_offload(|| call(b, p, &PAST as *const _ as usize), &[libc::ETIMEDOUT], move || call(b, p, t)),
         e => libc_result(-(e as isize)),
     }
+    })
 }
 
 #[no_mangle]
@@ -339,6 +371,7 @@ pub extern "C" fn mq_receive(q: libc::mqd_t, buf: *mut c_char, len: usize, prio:
 
 #[no_mangle]
 pub extern "C" fn mq_timedsend(q: libc::mqd_t, buf: *const c_char, len: usize, prio: c_uint, ts: *const libc::timespec) -> c_int {
+    super::restart::libc_call(super::restart::Restart::WithSaRestart, || {
     // SAFETY: as above.
     let call = move |b: usize, t: usize| unsafe { (real().mq_timedsend)(q, b as *const c_char, len, prio, t as *const libc::timespec) };
     let (b, t) = (buf as usize, ts as usize);
@@ -349,6 +382,7 @@ pub extern "C" fn mq_timedsend(q: libc::mqd_t, buf: *const c_char, len: usize, p
         0 => try_then_offload(|| call(b, &PAST as *const _ as usize), &[libc::ETIMEDOUT], move || call(b, t)),
         e => libc_result(-(e as isize)) as c_int,
     }
+    })
 }
 
 #[no_mangle]

@@ -16,7 +16,6 @@ use core::ffi::{c_int, c_void};
 
 use super::{key, thread};
 use crate::thread::key::Destructor;
-use crate::io::sleep;
 use crate::sched;
 use crate::sys::real::{real, StartRoutine};
 
@@ -86,8 +85,8 @@ pub extern "C" fn thrd_equal(a: libc::pthread_t, b: libc::pthread_t) -> c_int {
 }
 
 /// Sleeps for the relative `req` (CLOCK_REALTIME as glibc): 0, or -2 for
-/// an invalid time. A user thread parks until the deadline (nothing wakes
-/// it early, so it never returns -1 and never writes `rem`); any other
+/// an invalid time, -1 when a signal handler interrupted it (`rem` gets
+/// what was left). A user thread parks until the deadline; any other
 /// thread sleeps in the kernel.
 #[no_mangle]
 pub extern "C" fn thrd_sleep(req: *const libc::timespec, rem: *mut libc::timespec) -> c_int {
@@ -95,11 +94,8 @@ pub extern "C" fn thrd_sleep(req: *const libc::timespec, rem: *mut libc::timespe
         // SAFETY: glibc's clock_nanosleep with the program's timespecs.
         unsafe { (real().clock_nanosleep)(libc::CLOCK_REALTIME, 0, req, rem) }
     } else {
-        // SAFETY: the program's timespec (C11 gives no error for a bad pointer).
-        match sleep::clock_sleep(libc::CLOCK_MONOTONIC, false, unsafe { &*req }) {
-            Ok(()) => 0,
-            Err(e) => e,
-        }
+        // SAFETY: the program's timespecs (C11 gives no error for a bad pointer).
+        unsafe { crate::abi::sleep::sleep_for(&*req, rem) }
     };
     match r {
         0 => 0,

@@ -54,13 +54,17 @@ pub extern "C" fn pthread_cond_broadcast(c: *mut libc::pthread_cond_t) -> c_int 
 
 #[no_mangle]
 pub extern "C" fn pthread_cond_wait(c: *mut libc::pthread_cond_t, m: *mut libc::pthread_mutex_t) -> c_int {
+    crate::cancel::point(|| {
     cv(c).wait(mx(m), None)
+    })
 }
 
 #[no_mangle]
 pub extern "C" fn pthread_cond_timedwait(c: *mut libc::pthread_cond_t, m: *mut libc::pthread_mutex_t, abstime: *const libc::timespec) -> c_int {
+    crate::cancel::point(|| {
     let clock = cv(c).clock();
     timed(c, m, clock, abstime)
+    })
 }
 
 #[no_mangle]
@@ -70,10 +74,12 @@ pub extern "C" fn pthread_cond_clockwait(
     clock: libc::clockid_t,
     abstime: *const libc::timespec,
 ) -> c_int {
+    crate::cancel::point(|| {
     if clock != libc::CLOCK_REALTIME && clock != libc::CLOCK_MONOTONIC {
         return libc::EINVAL;
     }
     timed(c, m, clock, abstime)
+    })
 }
 
 fn timed(c: *mut libc::pthread_cond_t, m: *mut libc::pthread_mutex_t, clock: libc::clockid_t, abstime: *const libc::timespec) -> c_int {

@@ -79,6 +79,7 @@ fn writev_nowait(fd: c_int, iov: *const libc::iovec, cnt: c_int, flags: c_int) -
 
 #[no_mangle]
 pub extern "C" fn read(fd: c_int, buf: *mut c_void, n: usize) -> isize {
+    super::restart::libc_call(super::restart::Restart::WithSaRestart, || {
     if !user() {
         // SAFETY: glibc's own function, with the program's arguments.
         return unsafe { (real().read)(fd, buf, n) };
@@ -86,26 +87,31 @@ pub extern "C" fn read(fd: c_int, buf: *mut c_void, n: usize) -> isize {
     let iov = libc::iovec { iov_base: buf, iov_len: n };
     // SAFETY: glibc's own function, with the program's arguments.
     libc_result(rw::call(fd, Dir::Read, || readv_nowait(fd, &iov, 1, -1, 0), || kernel_result(unsafe { (real().read)(fd, buf, n) })))
+    })
 }
 
 #[no_mangle]
 pub extern "C" fn readv(fd: c_int, iov: *const libc::iovec, cnt: c_int) -> isize {
+    super::restart::libc_call(super::restart::Restart::WithSaRestart, || {
     if !user() {
         // SAFETY: glibc's own function, with the program's arguments.
         return unsafe { (real().readv)(fd, iov, cnt) };
     }
     // SAFETY: glibc's own function, with the program's arguments.
     libc_result(rw::call(fd, Dir::Read, || readv_nowait(fd, iov, cnt, -1, 0), || kernel_result(unsafe { (real().readv)(fd, iov, cnt) })))
+    })
 }
 
 #[no_mangle]
 pub extern "C" fn write(fd: c_int, buf: *const c_void, n: usize) -> isize {
+    super::restart::libc_call(super::restart::Restart::WithSaRestart, || {
     if !user() {
         // SAFETY: glibc's own function, with the program's arguments.
         return unsafe { (real().write)(fd, buf, n) };
     }
     // SAFETY: glibc's own function, with the program's arguments.
     blocking_write(fd, buf, n, 0, |p, len| unsafe { (real().write)(fd, p, len) })
+    })
 }
 
 /// A blocking write of `n` bytes at the file position, with `pwritev2`
@@ -125,12 +131,14 @@ fn blocking_write(fd: c_int, buf: *const c_void, n: usize, flags: c_int, plain: 
 /// after a partial write are written one segment at a time.
 #[no_mangle]
 pub extern "C" fn writev(fd: c_int, iov: *const libc::iovec, cnt: c_int) -> isize {
+    super::restart::libc_call(super::restart::Restart::WithSaRestart, || {
     if !user() || cnt <= 0 || cnt > libc::UIO_MAXIOV {
         // SAFETY: glibc's own function, with the program's arguments.
         return unsafe { (real().writev)(fd, iov, cnt) };
     }
     // SAFETY: glibc's own function, with the program's arguments.
     blocking_writev(fd, iov, cnt, 0, || unsafe { (real().writev)(fd, iov, cnt) }, |p, n| write(fd, p, n))
+    })
 }
 
 /// A blocking vectored write at the file position with `pwritev2` `flags`:
@@ -153,6 +161,7 @@ fn blocking_writev(fd: c_int, iov: *const libc::iovec, cnt: c_int, flags: c_int,
 /// is glibc's EINVAL).
 #[no_mangle]
 pub extern "C" fn pread64(fd: c_int, buf: *mut c_void, n: usize, off: i64) -> isize {
+    super::restart::libc_call(super::restart::Restart::WithSaRestart, || {
     if !user() || off < 0 {
         // SAFETY: glibc's own function, with the program's arguments.
         return unsafe { (real().pread64)(fd, buf, n, off) };
@@ -160,32 +169,40 @@ pub extern "C" fn pread64(fd: c_int, buf: *mut c_void, n: usize, off: i64) -> is
     let iov = libc::iovec { iov_base: buf, iov_len: n };
     // SAFETY: glibc's own function, with the program's arguments.
     libc_result(rw::call(fd, Dir::Read, || readv_nowait(fd, &iov, 1, off, 0), || kernel_result(unsafe { (real().pread64)(fd, buf, n, off) })))
+    })
 }
 
 #[no_mangle]
 pub extern "C" fn pread(fd: c_int, buf: *mut c_void, n: usize, off: i64) -> isize {
+    super::restart::libc_call(super::restart::Restart::WithSaRestart, || {
     pread64(fd, buf, n, off)
+    })
 }
 
 #[no_mangle]
 pub extern "C" fn preadv64(fd: c_int, iov: *const libc::iovec, cnt: c_int, off: i64) -> isize {
+    super::restart::libc_call(super::restart::Restart::WithSaRestart, || {
     if !user() || off < 0 {
         // SAFETY: glibc's own function, with the program's arguments.
         return unsafe { (real().preadv64)(fd, iov, cnt, off) };
     }
     // SAFETY: glibc's own function, with the program's arguments.
     libc_result(rw::call(fd, Dir::Read, || readv_nowait(fd, iov, cnt, off, 0), || kernel_result(unsafe { (real().preadv64)(fd, iov, cnt, off) })))
+    })
 }
 
 #[no_mangle]
 pub extern "C" fn preadv(fd: c_int, iov: *const libc::iovec, cnt: c_int, off: i64) -> isize {
+    super::restart::libc_call(super::restart::Restart::WithSaRestart, || {
     preadv64(fd, iov, cnt, off)
+    })
 }
 
 /// `preadv2`: at an offset, or at the file position (-1: `readv` with
 /// flags); the program's own `RWF_NOWAIT` goes to glibc unchanged.
 #[no_mangle]
 pub extern "C" fn preadv64v2(fd: c_int, iov: *const libc::iovec, cnt: c_int, off: i64, flags: c_int) -> isize {
+    super::restart::libc_call(super::restart::Restart::WithSaRestart, || {
     if !user() || off < -1 || flags & libc::RWF_NOWAIT != 0 {
         // SAFETY: glibc's own function, with the program's arguments.
         return unsafe { (real().preadv64v2)(fd, iov, cnt, off, flags) };
@@ -197,11 +214,14 @@ pub extern "C" fn preadv64v2(fd: c_int, iov: *const libc::iovec, cnt: c_int, off
         // SAFETY: glibc's own function, with the program's arguments.
         || kernel_result(unsafe { (real().preadv64v2)(fd, iov, cnt, off, flags) }),
     ))
+    })
 }
 
 #[no_mangle]
 pub extern "C" fn preadv2(fd: c_int, iov: *const libc::iovec, cnt: c_int, off: i64, flags: c_int) -> isize {
+    super::restart::libc_call(super::restart::Restart::WithSaRestart, || {
     preadv64v2(fd, iov, cnt, off, flags)
+    })
 }
 
 /// `pwritev2` at the file position (-1) is `writev` with flags, and blocks
@@ -211,6 +231,7 @@ pub extern "C" fn preadv2(fd: c_int, iov: *const libc::iovec, cnt: c_int, off: i
 /// writes (EOPNOTSUPP), so an attempt would only add system calls.
 #[no_mangle]
 pub extern "C" fn pwritev64v2(fd: c_int, iov: *const libc::iovec, cnt: c_int, off: i64, flags: c_int) -> isize {
+    super::restart::libc_call(super::restart::Restart::WithSaRestart, || {
     if !user() || off != -1 || flags & libc::RWF_NOWAIT != 0 || cnt <= 0 || cnt > libc::UIO_MAXIOV {
         // SAFETY: glibc's own function, with the program's arguments.
         return unsafe { (real().pwritev64v2)(fd, iov, cnt, off, flags) };
@@ -221,11 +242,14 @@ pub extern "C" fn pwritev64v2(fd: c_int, iov: *const libc::iovec, cnt: c_int, of
     // SAFETY: glibc's own function, with the program's arguments.
     let plain = || unsafe { (real().pwritev64v2)(fd, iov, cnt, -1, flags) };
     blocking_writev(fd, iov, cnt, flags, plain, |p, n| blocking_write(fd, p, n, flags, one))
+    })
 }
 
 #[no_mangle]
 pub extern "C" fn pwritev2(fd: c_int, iov: *const libc::iovec, cnt: c_int, off: i64, flags: c_int) -> isize {
+    super::restart::libc_call(super::restart::Restart::WithSaRestart, || {
     pwritev64v2(fd, iov, cnt, off, flags)
+    })
 }
 
 /// The send and receive families: `MSG_DONTWAIT` makes the attempt; a
@@ -239,7 +263,9 @@ fn socket_call(fd: c_int, dir: Dir, flags: c_int, call: impl Fn(c_int) -> isize)
 
 #[no_mangle]
 pub extern "C" fn recv(fd: c_int, buf: *mut c_void, n: usize, flags: c_int) -> isize {
+    super::restart::libc_call(super::restart::Restart::WithSaRestart, || {
     recvfrom(fd, buf, n, flags, core::ptr::null_mut(), core::ptr::null_mut())
+    })
 }
 
 /// `MSG_WAITALL` (without MSG_DONTWAIT) waits for all `n` bytes as the
@@ -247,6 +273,7 @@ pub extern "C" fn recv(fd: c_int, buf: *mut c_void, n: usize, flags: c_int) -> i
 /// short count comes back only at end of file or with an error after some.
 #[no_mangle]
 pub extern "C" fn recvfrom(fd: c_int, buf: *mut c_void, n: usize, flags: c_int, addr: *mut libc::sockaddr, len: *mut libc::socklen_t) -> isize {
+    super::restart::libc_call(super::restart::Restart::WithSaRestart, || {
     if !user() {
         // SAFETY: glibc's own function, with the program's arguments.
         return unsafe { (real().recvfrom)(fd, buf, n, flags, addr, len) };
@@ -269,29 +296,35 @@ pub extern "C" fn recvfrom(fd: c_int, buf: *mut c_void, n: usize, flags: c_int, 
             return done as isize;
         }
     }
+    })
 }
 
 /// (`MSG_WAITALL` here waits parked for the first bytes, then finishes in
 /// the kernel.)
 #[no_mangle]
 pub extern "C" fn recvmsg(fd: c_int, msg: *mut libc::msghdr, flags: c_int) -> isize {
+    super::restart::libc_call(super::restart::Restart::WithSaRestart, || {
     if !user() {
         // SAFETY: glibc's own function, with the program's arguments.
         return unsafe { (real().recvmsg)(fd, msg, flags) };
     }
     // SAFETY: glibc's own function, with the program's arguments.
     socket_call(fd, Dir::Read, flags, |f| unsafe { (real().recvmsg)(fd, msg, f) })
+    })
 }
 
 /// Sends block until the whole message is queued, as the kernel's do for a
 /// stream socket: a partial non-blocking send continues with the rest.
 #[no_mangle]
 pub extern "C" fn send(fd: c_int, buf: *const c_void, n: usize, flags: c_int) -> isize {
+    super::restart::libc_call(super::restart::Restart::WithSaRestart, || {
     sendto(fd, buf, n, flags, core::ptr::null(), 0)
+    })
 }
 
 #[no_mangle]
 pub extern "C" fn sendto(fd: c_int, buf: *const c_void, n: usize, flags: c_int, addr: *const libc::sockaddr, len: libc::socklen_t) -> isize {
+    super::restart::libc_call(super::restart::Restart::WithSaRestart, || {
     if !user() || flags & libc::MSG_DONTWAIT != 0 {
         // SAFETY: glibc's own function, with the program's arguments.
         return unsafe { (real().sendto)(fd, buf, n, flags, addr, len) };
@@ -305,34 +338,43 @@ pub extern "C" fn sendto(fd: c_int, buf: *const c_void, n: usize, flags: c_int, 
         // SAFETY: glibc's own function, with the program's arguments.
         |done| kernel_result(unsafe { (real().sendto)(fd, at(done), n - done, flags, addr, len) }),
     ))
+    })
 }
 
 #[no_mangle]
 pub extern "C" fn sendmsg(fd: c_int, msg: *const libc::msghdr, flags: c_int) -> isize {
+    super::restart::libc_call(super::restart::Restart::WithSaRestart, || {
     if !user() {
         // SAFETY: glibc's own function, with the program's arguments.
         return unsafe { (real().sendmsg)(fd, msg, flags) };
     }
     // SAFETY: glibc's own function, with the program's arguments.
     socket_call(fd, Dir::Write, flags, |f| unsafe { (real().sendmsg)(fd, msg, f) })
+    })
 }
 
 #[no_mangle]
 pub extern "C" fn __read_chk(fd: c_int, buf: *mut c_void, n: usize, buflen: usize) -> isize {
+    super::restart::libc_call(super::restart::Restart::WithSaRestart, || {
     check_buffer(n, buflen);
     read(fd, buf, n)
+    })
 }
 
 #[no_mangle]
 pub extern "C" fn __recv_chk(fd: c_int, buf: *mut c_void, n: usize, buflen: usize, flags: c_int) -> isize {
+    super::restart::libc_call(super::restart::Restart::WithSaRestart, || {
     check_buffer(n, buflen);
     recv(fd, buf, n, flags)
+    })
 }
 
 #[no_mangle]
 pub extern "C" fn __recvfrom_chk(fd: c_int, buf: *mut c_void, n: usize, buflen: usize, flags: c_int, addr: *mut libc::sockaddr, len: *mut libc::socklen_t) -> isize {
+    super::restart::libc_call(super::restart::Restart::WithSaRestart, || {
     check_buffer(n, buflen);
     recvfrom(fd, buf, n, flags, addr, len)
+    })
 }
 
 /// The `_FORTIFY_SOURCE` check glibc makes: the buffer holds `n` bytes.
@@ -345,19 +387,24 @@ fn check_buffer(n: usize, buflen: usize) {
 
 #[no_mangle]
 pub extern "C" fn __pread_chk(fd: c_int, buf: *mut c_void, n: usize, off: i64, buflen: usize) -> isize {
+    super::restart::libc_call(super::restart::Restart::WithSaRestart, || {
     check_buffer(n, buflen);
     pread64(fd, buf, n, off)
+    })
 }
 
 #[no_mangle]
 pub extern "C" fn __pread64_chk(fd: c_int, buf: *mut c_void, n: usize, off: i64, buflen: usize) -> isize {
+    super::restart::libc_call(super::restart::Restart::WithSaRestart, || {
     check_buffer(n, buflen);
     pread64(fd, buf, n, off)
+    })
 }
 
 /// recvmmsg, with the kernel's batch rules (see `io::mmsg`).
 #[no_mangle]
 pub extern "C" fn recvmmsg(fd: c_int, vec: *mut libc::mmsghdr, vlen: c_uint, flags: c_int, timeout: *mut libc::timespec) -> c_int {
+    super::restart::libc_call(super::restart::Restart::WithSaRestart, || {
     let Some((_, t)) = sched::current_user().filter(|_| flags & libc::MSG_DONTWAIT == 0) else {
         // SAFETY: glibc's own function, with the program's arguments.
         return unsafe { (real().recvmmsg)(fd, vec, vlen, flags, timeout) };
@@ -368,10 +415,12 @@ pub extern "C" fn recvmmsg(fd: c_int, vec: *mut libc::mmsghdr, vlen: c_uint, fla
         // SAFETY: glibc's own function, on the program's vector.
         (unsafe { (real().recvmmsg)(fd, v, n, f, ts) }).kernel()
     })) as c_int
+    })
 }
 
 #[no_mangle]
 pub extern "C" fn sendmmsg(fd: c_int, vec: *mut libc::mmsghdr, vlen: c_uint, flags: c_int) -> c_int {
+    super::restart::libc_call(super::restart::Restart::WithSaRestart, || {
     if !user() || flags & libc::MSG_DONTWAIT != 0 {
         // SAFETY: glibc's own function, with the program's arguments.
         return unsafe { (real().sendmmsg)(fd, vec, vlen, flags) };
@@ -385,6 +434,7 @@ pub extern "C" fn sendmmsg(fd: c_int, vec: *mut libc::mmsghdr, vlen: c_uint, fla
         |v, n, f| (unsafe { (real().sendmmsg)(fd, v, n, f) }).kernel(),
         |p, n| sendto(fd, p, n, flags, core::ptr::null(), 0),
     )) as c_int
+    })
 }
 
 /// splice: the program's `SPLICE_F_NONBLOCK` goes to glibc unchanged;
@@ -392,6 +442,7 @@ pub extern "C" fn sendmmsg(fd: c_int, vec: *mut libc::mmsghdr, vlen: c_uint, fla
 /// carrier (see `rw::transfer`).
 #[no_mangle]
 pub extern "C" fn splice(inp: c_int, off_in: *mut i64, out: c_int, off_out: *mut i64, len: usize, flags: c_uint) -> isize {
+    super::restart::libc_call(super::restart::Restart::WithSaRestart, || {
     let (oi, oo) = (off_in as usize, off_out as usize);
     // SAFETY: glibc's own function, with the program's arguments (and, in
     // the attempt, SPLICE_F_NONBLOCK added), made by the caller or by a
@@ -404,11 +455,13 @@ pub extern "C" fn splice(inp: c_int, off_in: *mut i64, out: c_int, off_out: *mut
         rw::Transfer::Done(r) => libc_result(r),
         rw::Transfer::Offload => offloaded(move || call(flags)),
     }
+    })
 }
 
 /// sendfile has no non-blocking form: the look of `rw::transfer` decides.
 #[no_mangle]
 pub extern "C" fn sendfile64(out: c_int, inp: c_int, off: *mut i64, count: usize) -> isize {
+    super::restart::libc_call(super::restart::Restart::WithSaRestart, || {
     let o = off as usize;
     // SAFETY: glibc's own function, with the program's arguments, made by
     // the caller or by a worker for it.
@@ -420,11 +473,14 @@ pub extern "C" fn sendfile64(out: c_int, inp: c_int, off: *mut i64, count: usize
         rw::Transfer::Done(r) => libc_result(r),
         rw::Transfer::Offload => offloaded(call),
     }
+    })
 }
 
 #[no_mangle]
 pub extern "C" fn sendfile(out: c_int, inp: c_int, off: *mut i64, count: usize) -> isize {
+    super::restart::libc_call(super::restart::Restart::WithSaRestart, || {
     sendfile64(out, inp, off, count)
+    })
 }
 
 /// Threads parked on a descriptor being closed or replaced are woken first
@@ -432,9 +488,11 @@ pub extern "C" fn sendfile(out: c_int, inp: c_int, off: *mut i64, count: usize) 
 /// instead of waiting on whatever file reuses the number.
 #[no_mangle]
 pub extern "C" fn close(fd: c_int) -> c_int {
+    crate::cancel::point(|| {
     poller::wake_all(fd);
     // SAFETY: glibc's own function, with the program's arguments.
     unsafe { (real().close)(fd) }
+    })
 }
 
 #[no_mangle]

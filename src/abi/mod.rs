@@ -6,6 +6,11 @@
 pub mod attr;
 pub mod barrier;
 pub mod blocking;
+pub mod cancel;
+pub mod exec;
+pub mod jmp;
+pub mod restart;
+pub mod signal;
 pub mod c11_sync;
 pub mod c11_thread;
 pub mod cond;

@@ -46,7 +46,9 @@ pub extern "C" fn pthread_create(
 
 #[no_mangle]
 pub extern "C" fn pthread_join(t: libc::pthread_t, ret: *mut *mut c_void) -> c_int {
+    crate::cancel::point(|| {
     join_common(t, ret, None, false)
+    })
 }
 
 #[no_mangle]
@@ -56,7 +58,9 @@ pub extern "C" fn pthread_tryjoin_np(t: libc::pthread_t, ret: *mut *mut c_void) 
 
 #[no_mangle]
 pub extern "C" fn pthread_timedjoin_np(t: libc::pthread_t, ret: *mut *mut c_void, abstime: *const libc::timespec) -> c_int {
+    crate::cancel::point(|| {
     pthread_clockjoin_np(t, ret, libc::CLOCK_REALTIME, abstime)
+    })
 }
 
 #[no_mangle]
@@ -66,6 +70,7 @@ pub extern "C" fn pthread_clockjoin_np(
     clock: libc::clockid_t,
     abstime: *const libc::timespec,
 ) -> c_int {
+    crate::cancel::point(|| {
     if abstime.is_null() {
         return join_common(t, ret, None, false);
     }
@@ -73,6 +78,7 @@ pub extern "C" fn pthread_clockjoin_np(
         Ok(d) => join_common(t, ret, Some(d), false),
         Err(e) => e,
     }
+    })
 }
 
 fn join_common(t: libc::pthread_t, ret: *mut *mut c_void, deadline: Option<u64>, try_only: bool) -> c_int {

@@ -43,6 +43,7 @@ const ZERO: libc::timespec = libc::timespec { tv_sec: 0, tv_nsec: 0 };
 
 #[no_mangle]
 pub extern "C" fn poll(fds: *mut libc::pollfd, n: libc::nfds_t, timeout: c_int) -> c_int {
+    super::restart::libc_call(super::restart::Restart::Never, || {
     if !user() || timeout == 0 {
         // SAFETY: glibc's own function, with the program's arguments (here
         // and in every call below, made by the caller or by a worker for it).
@@ -56,6 +57,7 @@ pub extern "C" fn poll(fds: *mut libc::pollfd, n: libc::nfds_t, timeout: c_int) 
     let a = fds as usize;
     // SAFETY: as above.
     look_then_offload(look, move || unsafe { (real().poll)(a as *mut libc::pollfd, n, timeout) })
+    })
 }
 
 /// poll of one descriptor in one direction, in the poller (`None`: not
@@ -87,6 +89,7 @@ fn deadline_ts(ts: *const libc::timespec) -> Option<Option<u64>> {
 
 #[no_mangle]
 pub extern "C" fn ppoll(fds: *mut libc::pollfd, n: libc::nfds_t, ts: *const libc::timespec, mask: *const libc::sigset_t) -> c_int {
+    super::restart::libc_call(super::restart::Restart::Never, || {
     if !user() || zero_timespec(ts) {
         // SAFETY: as above.
         return unsafe { (real().ppoll)(fds, n, ts, mask) };
@@ -107,6 +110,7 @@ pub extern "C" fn ppoll(fds: *mut libc::pollfd, n: libc::nfds_t, ts: *const libc
         // SAFETY: as above.
         move || unsafe { (real().ppoll)(a as *mut libc::pollfd, n, t as *const libc::timespec, m as *const libc::sigset_t) },
     )
+    })
 }
 
 /// The `_FORTIFY_SOURCE` check glibc makes: the array holds `n` entries.
@@ -133,6 +137,7 @@ pub extern "C" fn __ppoll_chk(fds: *mut libc::pollfd, n: libc::nfds_t, ts: *cons
 /// ready, so there is no look first: only a zero timeout stays here.
 #[no_mangle]
 pub extern "C" fn select(n: c_int, r: *mut libc::fd_set, w: *mut libc::fd_set, e: *mut libc::fd_set, tv: *mut libc::timeval) -> c_int {
+    super::restart::libc_call(super::restart::Restart::Never, || {
     // SAFETY: a non-null timeout is the program's, valid to read.
     if !user() || (!tv.is_null() && unsafe { (*tv).tv_sec == 0 && (*tv).tv_usec == 0 }) {
         // SAFETY: as above.
@@ -142,10 +147,12 @@ pub extern "C" fn select(n: c_int, r: *mut libc::fd_set, w: *mut libc::fd_set, e
     let set = |p: usize| p as *mut libc::fd_set;
     // SAFETY: as above.
     offloaded(move || unsafe { (real().select)(n, set(r), set(w), set(e), tv as *mut libc::timeval) })
+    })
 }
 
 #[no_mangle]
 pub extern "C" fn pselect(n: c_int, r: *mut libc::fd_set, w: *mut libc::fd_set, e: *mut libc::fd_set, ts: *const libc::timespec, mask: *const libc::sigset_t) -> c_int {
+    super::restart::libc_call(super::restart::Restart::Never, || {
     if !user() || zero_timespec(ts) {
         // SAFETY: as above.
         return unsafe { (real().pselect)(n, r, w, e, ts, mask) };
@@ -154,10 +161,12 @@ pub extern "C" fn pselect(n: c_int, r: *mut libc::fd_set, w: *mut libc::fd_set, 
     let set = |p: usize| p as *mut libc::fd_set;
     // SAFETY: as above.
     offloaded(move || unsafe { (real().pselect)(n, set(r), set(w), set(e), ts as *const libc::timespec, m as *const libc::sigset_t) })
+    })
 }
 
 #[no_mangle]
 pub extern "C" fn epoll_wait(ep: c_int, ev: *mut libc::epoll_event, max: c_int, timeout: c_int) -> c_int {
+    super::restart::libc_call(super::restart::Restart::Never, || {
     if !user() || timeout == 0 {
         // SAFETY: as above.
         return unsafe { (real().epoll_wait)(ep, ev, max, timeout) };
@@ -172,6 +181,7 @@ pub extern "C" fn epoll_wait(ep: c_int, ev: *mut libc::epoll_event, max: c_int, 
         // SAFETY: as above.
         move || unsafe { (real().epoll_wait)(ep, a as *mut libc::epoll_event, max, timeout) },
     )
+    })
 }
 
 /// epoll_wait in the poller, on the epoll descriptor itself.
@@ -183,6 +193,7 @@ fn epoll_on_poller(ep: c_int, ev: *mut libc::epoll_event, max: c_int, deadline: 
 
 #[no_mangle]
 pub extern "C" fn epoll_pwait(ep: c_int, ev: *mut libc::epoll_event, max: c_int, timeout: c_int, mask: *const libc::sigset_t) -> c_int {
+    super::restart::libc_call(super::restart::Restart::Never, || {
     if !user() || timeout == 0 {
         // SAFETY: as above.
         return unsafe { (real().epoll_pwait)(ep, ev, max, timeout, mask) };
@@ -199,10 +210,12 @@ pub extern "C" fn epoll_pwait(ep: c_int, ev: *mut libc::epoll_event, max: c_int,
         // SAFETY: as above.
         move || unsafe { (real().epoll_pwait)(ep, a as *mut libc::epoll_event, max, timeout, m as *const libc::sigset_t) },
     )
+    })
 }
 
 #[no_mangle]
 pub extern "C" fn epoll_pwait2(ep: c_int, ev: *mut libc::epoll_event, max: c_int, ts: *const libc::timespec, mask: *const libc::sigset_t) -> c_int {
+    super::restart::libc_call(super::restart::Restart::Never, || {
     if !user() || zero_timespec(ts) {
         // SAFETY: as above.
         return unsafe { (real().epoll_pwait2)(ep, ev, max, ts, mask) };
@@ -219,10 +232,12 @@ pub extern "C" fn epoll_pwait2(ep: c_int, ev: *mut libc::epoll_event, max: c_int
         // SAFETY: as above.
         move || unsafe { (real().epoll_pwait2)(ep, a as *mut libc::epoll_event, max, t as *const libc::timespec, m as *const libc::sigset_t) },
     )
+    })
 }
 
 #[no_mangle]
 pub extern "C" fn accept(fd: c_int, addr: *mut libc::sockaddr, len: *mut libc::socklen_t) -> c_int {
+    super::restart::libc_call(super::restart::Restart::WithSaRestart, || {
     if !user() || rw::nonblocking(fd) {
         // SAFETY: as above.
         return unsafe { (real().accept)(fd, addr, len) };
@@ -234,10 +249,12 @@ pub extern "C" fn accept(fd: c_int, addr: *mut libc::sockaddr, len: *mut libc::s
     let (a, n) = (addr as usize, len as usize);
     // SAFETY: as above.
     offloaded(move || unsafe { (real().accept)(fd, a as *mut libc::sockaddr, n as *mut libc::socklen_t) })
+    })
 }
 
 #[no_mangle]
 pub extern "C" fn accept4(fd: c_int, addr: *mut libc::sockaddr, len: *mut libc::socklen_t, flags: c_int) -> c_int {
+    super::restart::libc_call(super::restart::Restart::WithSaRestart, || {
     if !user() || rw::nonblocking(fd) {
         // SAFETY: as above.
         return unsafe { (real().accept4)(fd, addr, len, flags) };
@@ -249,10 +266,12 @@ pub extern "C" fn accept4(fd: c_int, addr: *mut libc::sockaddr, len: *mut libc::
     let (a, n) = (addr as usize, len as usize);
     // SAFETY: as above.
     offloaded(move || unsafe { (real().accept4)(fd, a as *mut libc::sockaddr, n as *mut libc::socklen_t, flags) })
+    })
 }
 
 #[no_mangle]
 pub extern "C" fn connect(fd: c_int, addr: *const libc::sockaddr, len: libc::socklen_t) -> c_int {
+    super::restart::libc_call(super::restart::Restart::WithSaRestart, || {
     if !user() || rw::nonblocking(fd) {
         // SAFETY: as above.
         return unsafe { (real().connect)(fd, addr, len) };
@@ -260,10 +279,12 @@ pub extern "C" fn connect(fd: c_int, addr: *const libc::sockaddr, len: libc::soc
     let a = addr as usize;
     // SAFETY: as above.
     offloaded(move || unsafe { (real().connect)(fd, a as *const libc::sockaddr, len) })
+    })
 }
 
 #[no_mangle]
 pub extern "C" fn wait4(pid: libc::pid_t, status: *mut c_int, options: c_int, ru: *mut libc::rusage) -> libc::pid_t {
+    super::restart::libc_call(super::restart::Restart::WithSaRestart, || {
     if !user() || options & libc::WNOHANG != 0 {
         // SAFETY: as above.
         return unsafe { (real().wait4)(pid, status, options, ru) };
@@ -284,6 +305,7 @@ pub extern "C" fn wait4(pid: libc::pid_t, status: *mut c_int, options: c_int, ru
         // SAFETY: as above.
         move || unsafe { (real().wait4)(pid, s as *mut c_int, options, r as *mut libc::rusage) },
     )
+    })
 }
 
 #[no_mangle]
@@ -305,6 +327,7 @@ pub extern "C" fn wait3(status: *mut c_int, options: c_int, ru: *mut libc::rusag
 /// the look clears first, as POSIX has callers do).
 #[no_mangle]
 pub extern "C" fn waitid(idtype: libc::idtype_t, id: libc::id_t, info: *mut libc::siginfo_t, options: c_int) -> c_int {
+    super::restart::libc_call(super::restart::Restart::WithSaRestart, || {
     if !user() || options & libc::WNOHANG != 0 || info.is_null() {
         // SAFETY: as above.
         return unsafe { (real().waitid)(idtype, id, info, options) };
@@ -320,5 +343,6 @@ pub extern "C" fn waitid(idtype: libc::idtype_t, id: libc::id_t, info: *mut libc
     let a = info as usize;
     // SAFETY: as above.
     offloaded(move || unsafe { (real().waitid)(idtype, id, a as *mut libc::siginfo_t, options) })
+    })
 }
 

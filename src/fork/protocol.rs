@@ -76,6 +76,7 @@ fn glibc_fork() -> libc::pid_t {
             crate::sync::named_sem::forget_lock_holder();
             crate::thread::runtime::LIVE.store(1, core::sync::atomic::Ordering::Relaxed);
             sched::monitor::restart_in_child();
+            crate::signal::route::restart_in_child();
         }
         pid
     }

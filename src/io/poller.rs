@@ -67,6 +67,8 @@ pub enum Ready {
     /// blocking call.
     NotPollable,
     TimedOut,
+    /// A signal handler ran, or a cancellation came (see `park::on_resume`).
+    Interrupted,
 }
 
 fn has_waiters() -> bool {
@@ -161,10 +163,10 @@ pub fn wait(fd: i32, dir: Dir, deadline: Option<u64>) -> Ready {
     let r = lot::wait(slot.key(dir), ALL_BITS, || slot.events[d].load(Ordering::Acquire) == seen, deadline);
     slot.waiting.with(|w| w.count[d] -= 1);
     ARMED.fetch_sub(1, Ordering::Relaxed);
-    if r == WaitResult::TimedOut {
-        Ready::TimedOut
-    } else {
-        Ready::Retry
+    match r {
+        WaitResult::TimedOut => Ready::TimedOut,
+        WaitResult::Interrupted => Ready::Interrupted,
+        _ => Ready::Retry,
     }
 }
 

@@ -60,6 +60,7 @@ pub fn look_between_waits(fd: c_int, dir: Dir, deadline: Option<u64>, mut look: 
         match poller::wait(fd, dir, deadline) {
             Ready::Retry => {}
             Ready::TimedOut => return Some(look()),
+            Ready::Interrupted => return Some(rw::EINTR),
             Ready::NotPollable => return None,
         }
     }
@@ -86,6 +87,7 @@ pub fn accept(fd: c_int, mut accept: impl FnMut() -> isize) -> Option<isize> {
         match poller::wait(fd, Dir::Read, deadline) {
             Ready::Retry => {}
             Ready::TimedOut => return Some(-(libc::EAGAIN as isize)),
+            Ready::Interrupted => return Some(rw::EINTR),
             Ready::NotPollable => return None,
         }
     }

@@ -38,6 +38,9 @@ use crate::sys::raw;
 use crate::sys::time;
 
 pub const EAGAIN: isize = -(libc::EAGAIN as isize);
+/// A signal handler or a cancellation interrupted the wait (the exports
+/// decide whether the call restarts).
+pub const EINTR: isize = -(libc::EINTR as isize);
 const EOPNOTSUPP: isize = -(libc::EOPNOTSUPP as isize);
 
 /// Whether the program made `fd` non-blocking itself.
@@ -81,6 +84,7 @@ pub fn call(fd: c_int, dir: Dir, mut attempt: impl FnMut() -> isize, mut plain: 
         match poller::wait(fd, dir, d) {
             Ready::Retry => {}
             Ready::TimedOut => return EAGAIN,
+            Ready::Interrupted => return EINTR,
             Ready::NotPollable => return plain(),
         }
     }
@@ -102,8 +106,10 @@ fn wait_then_call(fd: c_int, dir: Dir, mut plain: impl FnMut() -> isize) -> isiz
         if n != 0 {
             return plain();
         }
-        if poller::wait(fd, dir, None) == Ready::NotPollable {
-            return plain();
+        match poller::wait(fd, dir, None) {
+            Ready::NotPollable => return plain(),
+            Ready::Interrupted => return EINTR,
+            _ => {}
         }
     }
 }
@@ -206,6 +212,7 @@ pub fn transfer(inp: c_int, out: c_int, pipes_nowait: bool, mut attempt: impl Fn
         match poller::wait(fd, dir, socket_deadline(fd, dir)) {
             Ready::Retry => {}
             Ready::TimedOut => return Transfer::Done(EAGAIN),
+            Ready::Interrupted => return Transfer::Done(EINTR),
             Ready::NotPollable => return Transfer::Done(plain()),
         }
     }

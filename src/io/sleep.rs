@@ -13,9 +13,9 @@
 //! clocks, clocks the kernel refuses) go to glibc, which reports their
 //! errors exactly.
 //!
-//! Until user threads receive signals (their own layer), a parked sleep
-//! cannot be interrupted, so these never fail with EINTR and never write
-//! the remaining time.
+//! A signal handler or a cancellation ends a parked sleep early
+//! ([`Slept::Interrupted`] with the time left of a relative sleep): sleeps
+//! are never restarted (signal(7)), the caller reports EINTR.
 
 use core::ffi::c_int;
 
@@ -27,30 +27,46 @@ pub fn parks_on(clock: libc::clockid_t) -> bool {
     matches!(clock, libc::CLOCK_REALTIME | libc::CLOCK_MONOTONIC | libc::CLOCK_BOOTTIME | libc::CLOCK_TAI)
 }
 
+/// How a sleep ended.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub enum Slept {
+    Done,
+    /// By a signal handler or a cancellation, with this many ns left (0 for
+    /// an absolute sleep, which has nothing to report).
+    Interrupted(u64),
+}
+
 /// Sleeps the calling user thread for `req`, or until `clock` reads `req`
 /// when `absolute`. EINVAL for a negative or malformed time, as the kernel.
 /// The caller is a user thread and `parks_on(clock)`.
-pub fn clock_sleep(clock: libc::clockid_t, absolute: bool, req: &libc::timespec) -> Result<(), c_int> {
+pub fn clock_sleep(clock: libc::clockid_t, absolute: bool, req: &libc::timespec) -> Result<Slept, c_int> {
     if req.tv_sec < 0 || !time::valid_timespec(req) {
         return Err(libc::EINVAL);
     }
     let ns = time::timespec_ns(req);
     if !absolute {
-        sleep_ns(ns);
-        return Ok(());
+        return Ok(sleep_ns(ns));
     }
     loop {
         let now = time::clock_ns(clock);
         if now >= ns {
-            return Ok(());
+            return Ok(Slept::Done);
         }
-        park::sleep_until(time::now().saturating_add(ns - now));
+        if !park::sleep_until(time::now().saturating_add(ns - now)) {
+            return Ok(Slept::Interrupted(0));
+        }
     }
 }
 
 /// Sleeps the calling user thread for `ns` nanoseconds.
-pub fn sleep_ns(ns: u64) {
-    if ns > 0 {
-        park::sleep_until(time::now().saturating_add(ns));
+pub fn sleep_ns(ns: u64) -> Slept {
+    if ns == 0 {
+        return Slept::Done;
+    }
+    let end = time::now().saturating_add(ns);
+    if park::sleep_until(end) {
+        Slept::Done
+    } else {
+        Slept::Interrupted(end.saturating_sub(time::now()))
     }
 }

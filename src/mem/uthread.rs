@@ -18,6 +18,7 @@ use core::sync::atomic::{AtomicPtr, AtomicU32, AtomicU64, Ordering};
 
 use crate::mem::slab::Slab;
 use crate::mem::stack::Stack;
+use crate::sys::lock::RawLock;
 use crate::sys::real::StartRoutine;
 
 /// Keys a process may have (`PTHREAD_KEYS_MAX`).
@@ -87,7 +88,72 @@ pub struct UThread {
     /// Robust mutexes this thread holds: the first `sync::mutex::Mutex` of
     /// the list `sync::mutex_robust` keeps.
     pub robust: *mut c_void,
+    /// Signal mask, pending signals and what a wait was interrupted by
+    /// (the signal layer's; the park layer reads `interrupted`).
+    pub sig: SignalData,
+    /// Cancellation state, the `CANCEL_*` bits (the cancel layer's).
+    pub cancel: AtomicU32,
 }
+
+/// A user thread's signal state. Sets are the kernel's layout (bit `n - 1`
+/// for signal `n`).
+#[repr(C)]
+pub struct SignalData {
+    /// The thread's signal mask (`pthread_sigmask`).
+    pub mask: AtomicU64,
+    /// Signals pending for this thread; their siginfos are in `queue`.
+    pub pending: AtomicU64,
+    /// The set a `sigwait`-family call of this thread waits for (0: none).
+    pub waiting: AtomicU64,
+    /// `INTR_*` bits: what ran since the current interruptible wait began.
+    pub interrupted: AtomicU32,
+    /// Guards `queue`.
+    pub lock: RawLock,
+    /// Pending siginfos, oldest first.
+    pub queue: *mut PendingSignal,
+    /// `sigaltstack`: base and size (size 0: none), and whether disabled.
+    pub altstack_base: usize,
+    pub altstack_size: usize,
+}
+
+/// One queued signal (allocated by the signal layer, `Box`ed).
+pub struct PendingSignal {
+    pub info: libc::siginfo_t,
+    pub next: *mut PendingSignal,
+}
+
+impl SignalData {
+    /// Drops every queued signal (the thread ends): blocks everything first,
+    /// so nothing routes more to it.
+    pub fn discard_all(&mut self) {
+        self.mask.store(!0, Ordering::SeqCst);
+        let _g = self.lock.lock();
+        let mut n = core::mem::replace(&mut self.queue, core::ptr::null_mut());
+        while !n.is_null() {
+            // SAFETY: queued nodes are `Box`es owned by the list.
+            let b = unsafe { Box::from_raw(n) };
+            n = b.next;
+        }
+        self.pending.store(0, Ordering::SeqCst);
+    }
+}
+
+/// `SignalData::interrupted`: a handler ran during the wait.
+pub const INTR_HANDLER: u32 = 1;
+/// ... and one of them was installed without SA_RESTART.
+pub const INTR_NO_RESTART: u32 = 2;
+/// The thread is to act on a cancellation request.
+pub const INTR_CANCEL: u32 = 4;
+
+/// `UThread::cancel` bits. A request acts when it is the only one of
+/// `REQUESTED | DISABLED | ACTING` set.
+pub const CANCEL_REQUESTED: u32 = 1;
+pub const CANCEL_DISABLED: u32 = 2;
+pub const CANCEL_ASYNC: u32 = 4;
+/// The thread is unwinding for its cancellation (it acts once).
+pub const CANCEL_ACTING: u32 = 8;
+/// The thread is inside a cancellation point.
+pub const CANCEL_IN_POINT: u32 = 16;
 
 pub static SLAB: Slab<UThread> = Slab::new();
 

@@ -165,7 +165,8 @@ pub enum WaitResult {
     /// The condition no longer held when checked.
     Invalid,
     TimedOut,
-    /// A signal handler interrupted a kernel thread's sleep (EINTR).
+    /// A signal handler interrupted the sleep, or the thread must act on a
+    /// cancellation (EINTR).
     Interrupted,
 }
 

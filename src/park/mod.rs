@@ -16,19 +16,22 @@ pub mod lot;
 pub mod offload;
 pub mod state;
 
-use core::sync::atomic::{AtomicU32, Ordering};
+use core::sync::atomic::{AtomicU32, AtomicUsize, Ordering};
 
 use state as park_state;
 use crate::sched::{self, Carrier, Continuation};
 use crate::sys::{raw, time};
-use crate::mem::uthread::UThread;
+use crate::mem::uthread::{UThread, CANCEL_ACTING, CANCEL_DISABLED, CANCEL_REQUESTED};
 
 /// Parks the user thread `t` (running on `c`) until unparked or until
-/// `deadline` (monotonic ns). May return spuriously.
+/// `deadline` (monotonic ns). May return spuriously. Before it returns, a
+/// signal or cancellation that came for `t` meanwhile is taken (see
+/// [`on_resume`]).
 pub fn park_user(c: &Carrier, t: *mut UThread, deadline: Option<u64>) {
     // SAFETY: `t` is the calling thread's own descriptor.
     let t_ref = unsafe { &*t };
     if park_state::take_permit(&t_ref.park_state) {
+        on_resume(t);
         return;
     }
     if let Some(d) = deadline {
@@ -45,6 +48,60 @@ pub fn park_user(c: &Carrier, t: *mut UThread, deadline: Option<u64>) {
         t_ref.park_ticket.fetch_add(1, Ordering::Release);
         sched::timer::done();
     }
+    on_resume(t);
+}
+
+/// What the signal layer registers: takes the signals and the cancellation
+/// waiting for the calling user thread `t` (runs its handlers).
+pub type ResumeCheck = fn(*mut UThread);
+
+static RESUME_CHECK: AtomicUsize = AtomicUsize::new(0);
+
+/// Registers the function [`on_resume`] calls (once, at start-up).
+pub fn register_resume_check(f: ResumeCheck) {
+    RESUME_CHECK.store(f as usize, Ordering::Release);
+}
+
+/// Whether something waits for `t` that it must take as it resumes: a
+/// pending signal it does not block, or a cancellation it acts on.
+#[inline]
+pub fn has_interruption(t: &UThread) -> bool {
+    let s = &t.sig;
+    let cancel = t.cancel.load(Ordering::Relaxed) & (CANCEL_REQUESTED | CANCEL_DISABLED | CANCEL_ACTING);
+    s.pending.load(Ordering::Acquire) & !s.mask.load(Ordering::Relaxed) != 0 || cancel == CANCEL_REQUESTED
+}
+
+/// A user thread resumes (after a park, a yield, or at its start): if a
+/// signal or a cancellation waits for it, the registered check takes it
+/// here, on the thread's own stack with no runtime lock held — as the
+/// kernel delivers a signal to a kernel thread at its return to user mode.
+/// Costs two loads otherwise.
+#[inline]
+pub fn on_resume(t: *mut UThread) {
+    // SAFETY: `t` is the calling thread's own descriptor.
+    if has_interruption(unsafe { &*t }) {
+        let f = RESUME_CHECK.load(Ordering::Acquire);
+        if f != 0 {
+            // SAFETY: only `register_resume_check` stores non-zero values, each a ResumeCheck.
+            let check = unsafe { core::mem::transmute::<usize, ResumeCheck>(f) };
+            check(t);
+        }
+    }
+}
+
+/// Clears the record of what interrupted `t` (an interruptible wait begins).
+#[inline]
+pub fn begin_interruptible(t: *mut UThread) {
+    // SAFETY: `t` is the calling thread's own descriptor.
+    unsafe { (*t).sig.interrupted.store(0, Ordering::Relaxed) };
+}
+
+/// The `INTR_*` bits of what interrupted `t` since its interruptible wait
+/// began (0: nothing).
+#[inline]
+pub fn interruption(t: *mut UThread) -> u32 {
+    // SAFETY: `t` is a descriptor (type-stable).
+    unsafe { (*t).sig.interrupted.load(Ordering::Relaxed) }
 }
 
 /// Registers the park layer's work source with the scheduler: due park
@@ -61,12 +118,19 @@ const FINISH_PARK: Continuation = Continuation { run: finish_park, arg: 0 };
 
 /// Parks the calling user thread until the monotonic clock reaches
 /// `deadline` (ns): nobody unparks it, so only the deadline — or a stale
-/// permit, which the loop absorbs — ends a park. The caller is a user thread.
-pub fn sleep_until(deadline: u64) {
+/// permit, which the loop absorbs — ends a park, or a signal handler or a
+/// cancellation (false). The caller is a user thread.
+pub fn sleep_until(deadline: u64) -> bool {
+    let t = sched::current_user().expect("sleep_until off the carriers").1;
+    begin_interruptible(t);
     while time::now() < deadline {
         let (c, t) = sched::current_user().expect("sleep_until off the carriers");
         park_user(c, t, Some(deadline));
+        if interruption(t) != 0 {
+            return false;
+        }
     }
+    true
 }
 
 /// Completes a park after `t`'s switch-out (run by the next context).
@@ -126,11 +190,15 @@ impl Waiter {
         self.wait_for(deadline, false) == Wake::Woken
     }
 
-    /// Waits until woken, until `deadline` passes, or — for a kernel thread
-    /// when `interruptible` — until a signal handler interrupted its sleep
-    /// (as the kernel's futex wait reports EINTR). Parked user threads do
-    /// not see signals here.
+    /// Waits until woken, until `deadline` passes, or — when
+    /// `interruptible` — until a signal handler interrupted the sleep (a
+    /// kernel thread's futex wait reports EINTR; a user thread's handlers
+    /// run as it resumes, see [`on_resume`]) or the thread must act on a
+    /// cancellation.
     pub fn wait_for(&self, deadline: Option<u64>, interruptible: bool) -> Wake {
+        if interruptible && !self.thread.is_null() {
+            begin_interruptible(self.thread);
+        }
         loop {
             if self.is_woken() {
                 return Wake::Woken;
@@ -149,6 +217,9 @@ impl Waiter {
                 // Re-read the carrier: the thread may have moved since.
                 let (c, t) = sched::current_user().expect("user thread left its carrier");
                 park_user(c, t, deadline);
+                if interruptible && interruption(t) != 0 && !self.is_woken() {
+                    return Wake::Interrupted;
+                }
             }
         }
     }

@@ -17,9 +17,9 @@
 //! system calls, or glibc's own blocking functions), never user code.
 
 use core::ffi::c_void;
-use core::sync::atomic::{AtomicU32, Ordering};
+use core::sync::atomic::{AtomicI32, AtomicU32, Ordering};
 
-use crate::park::Waiter;
+use crate::park::{Wake, Waiter};
 use crate::sys::fatal::die;
 use crate::sys::lock::Locked;
 use crate::sys::raw;
@@ -29,6 +29,9 @@ struct Job {
     work: *mut dyn FnMut(),
     waiter: *const Waiter,
     next: *mut Job,
+    /// The worker's kernel thread id while it runs the job (0 before,
+    /// `DONE` after, `KICKING` while the caller signals it).
+    worker: AtomicI32,
 }
 
 struct Queue {
@@ -60,7 +63,7 @@ pub fn run<R>(work: impl FnOnce() -> R + Send) -> R {
     // SAFETY: the job and the closure outlive the worker's use of them: we
     // return only after the worker woke `waiter`, its last access.
     let body: *mut (dyn FnMut() + 'static) = unsafe { core::mem::transmute(body as *mut dyn FnMut()) };
-    let mut job = Job { work: body, waiter: &waiter, next: core::ptr::null_mut() };
+    let mut job = Job { work: body, waiter: &waiter, next: core::ptr::null_mut(), worker: AtomicI32::new(0) };
     let jp: *mut Job = &mut job;
     let spawn = QUEUE.with(|q| {
         if q.tail.is_null() {
@@ -84,8 +87,39 @@ pub fn run<R>(work: impl FnOnce() -> R + Send) -> R {
         IDLE_WORD.fetch_add(1, Ordering::Release);
         raw::futex_wake(&IDLE_WORD, 1);
     }
-    waiter.wait(None);
+    wait_interruptibly(&waiter, &job.worker);
     result.expect("offload job did not run")
+}
+
+/// How often a worker is signalled again while its call goes on after the
+/// caller was interrupted (the first signal may come before the call).
+const REKICK_NS: u64 = 10_000_000;
+const KICKING: i32 = -1;
+const DONE: i32 = -2;
+
+/// Waits for the worker's wake-up. When a signal handler (or a
+/// cancellation) interrupts the caller meanwhile, the worker's call is
+/// interrupted too with `SIGMN` — a wait there returns EINTR (a call the
+/// kernel restarts goes on) — again every `REKICK_NS` until it returns.
+fn wait_interruptibly(waiter: &Waiter, worker: &AtomicI32) {
+    let t = crate::sched::current_user().map(|(_, t)| t);
+    let mut interrupted = false;
+    loop {
+        let deadline = interrupted.then(|| crate::sys::time::now() + REKICK_NS);
+        match waiter.wait_for(deadline, t.is_some()) {
+            Wake::Woken => return,
+            Wake::Interrupted | Wake::TimedOut => {
+                interrupted = true;
+                let tid = worker.load(Ordering::Acquire);
+                // The worker cannot leave the job (and take another, which
+                // the signal would then interrupt) while we signal it.
+                if tid > 0 && worker.compare_exchange(tid, KICKING, Ordering::AcqRel, Ordering::Relaxed).is_ok() {
+                    crate::sys::signal::tgkill(tid, crate::sys::signal::SIGMN);
+                    worker.store(tid, Ordering::Release);
+                }
+            }
+        }
+    }
 }
 
 fn spawn_worker() {
@@ -100,7 +134,9 @@ fn spawn_worker() {
 extern "C" fn worker_main(_: *mut c_void) -> *mut c_void {
     // A new kernel thread inherits its creator's %gs: it is not a carrier.
     crate::arch::set_gs_base(0);
-    raw::block_all_signals();
+    // SIGMN gets through: it interrupts a call for an interrupted caller.
+    crate::sys::signal::thread_mask(libc::SIG_SETMASK, Some(crate::sys::signal::HELPER_MASK));
+    let me = crate::sys::signal::gettid();
     loop {
         let seen = IDLE_WORD.load(Ordering::Acquire);
         let job = QUEUE.with(|q| {
@@ -122,8 +158,15 @@ extern "C" fn worker_main(_: *mut c_void) -> *mut c_void {
         }
         // SAFETY: the job's owner waits until we wake its waiter below.
         let (work, waiter) = unsafe { ((*job).work, (*job).waiter) };
+        // SAFETY: as above.
+        unsafe { (*job).worker.store(me, Ordering::Release) };
         // SAFETY: as above: the closure is alive and only we run it.
         unsafe { (*work)() };
+        // SAFETY: as above.
+        let w = unsafe { &(*job).worker };
+        while w.compare_exchange(me, DONE, Ordering::AcqRel, Ordering::Relaxed).is_err() {
+            core::hint::spin_loop();
+        }
         // SAFETY: the waiter is still waiting (for exactly this wake-up).
         unsafe { Waiter::wake(waiter) };
     }

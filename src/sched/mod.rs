@@ -150,6 +150,20 @@ pub struct Carrier {
     pub state: AtomicU8,
     /// Futex word a retired carrier sleeps on until the monitor revives it.
     pub spare_word: AtomicU32,
+    /// The carrier's kernel alternate signal stack (base, size), set once
+    /// by its kernel thread.
+    altstack: [AtomicUsize; 2],
+}
+
+impl Carrier {
+    pub fn altstack(&self) -> (usize, usize) {
+        (self.altstack[0].load(Ordering::Relaxed), self.altstack[1].load(Ordering::Relaxed))
+    }
+
+    pub fn set_altstack(&self, base: usize, size: usize) {
+        self.altstack[0].store(base, Ordering::Relaxed);
+        self.altstack[1].store(size, Ordering::Relaxed);
+    }
 }
 
 /// Runs user threads (or looks for them).
@@ -198,6 +212,7 @@ fn new_carrier(id: usize) -> Carrier {
         replaced: AtomicBool::new(false),
         state: AtomicU8::new(ACTIVE),
         spare_word: AtomicU32::new(0),
+        altstack: [AtomicUsize::new(0), AtomicUsize::new(0)],
     }
 }
 

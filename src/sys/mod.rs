@@ -11,6 +11,7 @@
 //! * [`errno`] — the calling thread's libc `errno`.
 //! * [`user`] — reading the program's memory with EFAULT for bad pointers.
 //! * [`setxid`] — credential changes brought to every kernel thread.
+//! * [`signal`] — dispositions, kernel masks, tgkill and sigtimedwait, raw.
 //! * [`fatal`] — the one-line `mnthread: ...` report and abort.
 
 pub mod atomic;
@@ -20,5 +21,6 @@ pub mod lock;
 pub mod raw;
 pub mod real;
 pub mod setxid;
+pub mod signal;
 pub mod time;
 pub mod user;

@@ -55,6 +55,7 @@ use core::sync::atomic::{AtomicI32, AtomicU32, AtomicUsize, Ordering};
 use super::fatal::{die, fmt_u64};
 use super::raw::{self, syscall3, syscall6};
 use super::real::real;
+use super::signal::{self, getpid, gettid};
 use super::time;
 
 /// The signal glibc reserves for set*id broadcasts; programs cannot send,
@@ -101,16 +102,6 @@ static LOCK: AtomicU32 = AtomicU32::new(0);
 const CHECK_NS: u64 = 5_000_000;
 /// How long `tgkill` may keep failing with EAGAIN (queued-signal limit).
 const EAGAIN_LIMIT_NS: u64 = 5 * time::NS_PER_SEC;
-
-fn gettid() -> i32 {
-    // SAFETY: no arguments.
-    unsafe { syscall3(libc::SYS_gettid, 0, 0, 0) as i32 }
-}
-
-fn getpid() -> i32 {
-    // SAFETY: no arguments.
-    unsafe { syscall3(libc::SYS_getpid, 0, 0, 0) as i32 }
-}
 
 fn syscall_op(nr: i64, a: [usize; 3]) -> isize {
     // SAFETY: `nr` is one of the credential calls of abi::setxid with its
@@ -400,39 +391,15 @@ fn parse_tid(name: &[u8]) -> Option<i32> {
     Some(v)
 }
 
-/// The kernel's `struct sigaction` on x86_64.
-#[repr(C)]
-struct KernelSigaction {
-    handler: usize,
-    flags: u64,
-    restorer: usize,
-    mask: u64,
-}
-
-const SA_RESTORER: u64 = 0x0400_0000;
-
 /// Installs the handler with the kernel directly (glibc's sigaction refuses
 /// this signal). Done for every change: glibc installs its own handler when
 /// it creates its first thread, which a fork child may do again.
 fn install_handler() {
-    let act = KernelSigaction {
-        handler: on_setxid as *const () as usize,
-        flags: (libc::SA_SIGINFO | libc::SA_RESTART | libc::SA_ONSTACK) as u64 | SA_RESTORER,
-        restorer: restore_rt as *const () as usize,
-        mask: 0,
-    };
-    // SAFETY: a valid kernel sigaction for our signal; the old one is not wanted.
-    let r = unsafe { syscall6(libc::SYS_rt_sigaction, SIGSETXID as usize, &act as *const KernelSigaction as usize, 0, 8, 0, 0) };
-    if r != 0 {
+    let flags = (libc::SA_RESTART | libc::SA_ONSTACK) as u64;
+    let act = signal::handler_action(on_setxid as *const () as usize, flags, 0);
+    if signal::set_action(SIGSETXID, Some(&act), None) != 0 {
         die(&["cannot install the set*id signal handler"]);
     }
-}
-
-/// Returns from the handler: `rt_sigreturn`, with the exact instruction
-/// bytes unwinders recognise as a signal frame's return.
-#[unsafe(naked)]
-unsafe extern "C" fn restore_rt() {
-    core::arch::naked_asm!("mov rax, 15", "syscall", "ud2");
 }
 
 /// The signalled thread's part (module docs, step 4).

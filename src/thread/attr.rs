@@ -122,6 +122,11 @@ pub fn spawn_of(attr: *const Attr, inherited: SchedInfo) -> Spawn {
     let explicit = a.flags & FLAG_NOTINHERITSCHED != 0;
     let sched = if explicit { SchedInfo { policy: a.policy, priority: a.sched_priority } } else { inherited };
     let size = if a.stacksize == 0 { d.stacksize } else { a.stacksize };
+    // SAFETY: a non-null extension is glibc's, allocated for this attr.
+    let sigmask = (!a.extension.is_null()).then(|| unsafe { &*a.extension }).filter(|e| e.sigmask_set).map(|e| {
+        // SAFETY: the first word of a sigset_t is the kernel's set.
+        unsafe { *(&e.sigmask as *const libc::sigset_t as *const u64) & !crate::sys::signal::INTERNAL }
+    });
     if a.flags & FLAG_STACKADDR != 0 {
         return Spawn {
             stack_size: size,
@@ -129,6 +134,7 @@ pub fn spawn_of(attr: *const Attr, inherited: SchedInfo) -> Spawn {
             user_stack: Some(a.stackaddr - size),
             detached: a.flags & FLAG_DETACHSTATE != 0,
             sched,
+            sigmask,
         };
     }
     Spawn {
@@ -137,6 +143,7 @@ pub fn spawn_of(attr: *const Attr, inherited: SchedInfo) -> Spawn {
         user_stack: None,
         detached: a.flags & FLAG_DETACHSTATE != 0,
         sched,
+        sigmask,
     }
 }
 

@@ -23,12 +23,12 @@ use crate::arch;
 use crate::arch::switch::{new_context, Routine};
 use crate::mem::stack::{self, Stack, StackKind};
 use crate::mem::tcb;
-use crate::park::Waiter;
+use crate::park::{self, Wake, Waiter};
 use crate::park::state as park_state;
 use crate::thread::runtime::{self, LIVE};
 use crate::sched::{self, Continuation};
 use crate::sys::real::{real, StartRoutine};
-use crate::mem::uthread::{Kind, SchedInfo, UThread, DETACHED, EXITED, FREE, JOINABLE};
+use crate::mem::uthread::{Kind, SchedInfo, UThread, DETACHED, EXITED, FREE, INTR_CANCEL, JOINABLE};
 use crate::thread::pool;
 
 /// What `pthread_create` was asked for, validated.
@@ -39,6 +39,8 @@ pub struct Spawn {
     pub user_stack: Option<usize>,
     pub detached: bool,
     pub sched: SchedInfo,
+    /// `pthread_attr_setsigmask_np`'s mask; None: the creator's.
+    pub sigmask: Option<u64>,
 }
 
 /// Creates a thread running `start(arg)`. `Err(EAGAIN)` when memory runs out.
@@ -78,6 +80,13 @@ pub fn create(spawn: &Spawn, start: StartRoutine, arg: *mut c_void) -> Result<*m
         tr.sched.set(spawn.sched);
         tr.joiner.store(core::ptr::null_mut(), Ordering::Relaxed);
         tr.park_state.store(0, Ordering::Relaxed);
+        tr.sig.mask.store(spawn.sigmask.unwrap_or_else(creator_mask), Ordering::Relaxed);
+        tr.sig.pending.store(0, Ordering::Relaxed);
+        tr.sig.waiting.store(0, Ordering::Relaxed);
+        tr.sig.interrupted.store(0, Ordering::Relaxed);
+        tr.sig.altstack_base = 0;
+        tr.sig.altstack_size = 0;
+        tr.cancel.store(0, Ordering::Relaxed);
         tr.name.set(pool::process_name());
         tr.join_state.store(if spawn.detached { DETACHED } else { JOINABLE }, Ordering::Relaxed);
         tr.ctx.sp = new_context(st.top, thread_start, t as usize, mnthread_context_return, arch::fp_control());
@@ -89,6 +98,16 @@ pub fn create(spawn: &Spawn, start: StartRoutine, arg: *mut c_void) -> Result<*m
     }
     sched::ready(t, true);
     Ok(t)
+}
+
+/// The signal mask a new thread inherits: its creator's (a user thread's
+/// own word, else the kernel thread's mask).
+fn creator_mask() -> u64 {
+    match sched::current_user() {
+        // SAFETY: the caller's own descriptor.
+        Some((_, me)) => unsafe { (*me).sig.mask.load(Ordering::Relaxed) },
+        None => crate::sys::signal::thread_mask(libc::SIG_BLOCK, None) & !crate::sys::signal::INTERNAL,
+    }
 }
 
 /// The stack `spawn` asks for: the program's own, a default-size arena
@@ -117,6 +136,8 @@ fn choose_stack(cached: Stack, spawn: &Spawn) -> Option<Stack> {
 unsafe extern "C" fn thread_start(handover: usize, t: usize) -> Routine {
     sched::finish(handover);
     let t = t as *mut UThread;
+    // A signal sent before the thread first ran, or a cancellation.
+    park::on_resume(t);
     // SAFETY: we are thread `t`, on its TCB; glibc's thread start does the same.
     unsafe {
         (real().ctype_init)();
@@ -134,6 +155,7 @@ pub fn exit_current(retval: *mut c_void) -> ! {
     let t = sched::current();
     // SAFETY: `t` is the calling thread's descriptor.
     unsafe {
+        (*t).sig.discard_all();
         (*t).retval = retval;
         if (*t).kind != Kind::Main {
             (real().call_tls_dtors)();
@@ -216,9 +238,9 @@ pub fn join(t: *mut UThread, deadline: Option<u64>, try_only: bool) -> Result<*m
         if tr.joiner.compare_exchange(core::ptr::null_mut(), me, Ordering::AcqRel, Ordering::Acquire).is_err() {
             return Err(libc::EINVAL);
         }
-        if !wait_for_exit(tr, deadline) {
+        if let Err(e) = wait_for_exit(tr, deadline) {
             tr.joiner.store(core::ptr::null_mut(), Ordering::Release);
-            return Err(libc::ETIMEDOUT);
+            return Err(e);
         }
     }
     if tr.join_state.compare_exchange(EXITED, FREE, Ordering::AcqRel, Ordering::Acquire).is_err() {
@@ -230,7 +252,9 @@ pub fn join(t: *mut UThread, deadline: Option<u64>, try_only: bool) -> Result<*m
     Ok(r)
 }
 
-/// Sleeps until `t` has exited (true) or `deadline` passes (false).
+/// Sleeps until `t` has exited, or `deadline` passes (ETIMEDOUT), or the
+/// caller is to act on a cancellation (ECANCELED; signal handlers that run
+/// meanwhile do not end the wait).
 ///
 /// Protocol with `finish_exit` (Dekker, all SeqCst): the joiner publishes
 /// its waiter, then reads the state; the exiter publishes EXITED, then takes
@@ -238,17 +262,28 @@ pub fn join(t: *mut UThread, deadline: Option<u64>, try_only: bool) -> Result<*m
 /// joiner sees EXITED. Whoever takes the waiter out of the slot owns the
 /// wake-up: a joiner that cannot take it back must wait for that wake-up,
 /// since the waiter lives on its stack.
-fn wait_for_exit(tr: &UThread, deadline: Option<u64>) -> bool {
+fn wait_for_exit(tr: &UThread, deadline: Option<u64>) -> Result<(), i32> {
     let waiter = Waiter::for_current();
     let wp = &waiter as *const Waiter as *mut Waiter;
     tr.join_waiter.store(wp.cast(), Ordering::SeqCst);
-    let exited = tr.join_state.load(Ordering::SeqCst) == EXITED || waiter.wait(deadline);
+    let mut ended = Ok(());
+    if tr.join_state.load(Ordering::SeqCst) != EXITED {
+        let me = sched::current();
+        ended = loop {
+            match waiter.wait_for(deadline, true) {
+                Wake::Woken => break Ok(()),
+                Wake::TimedOut => break Err(libc::ETIMEDOUT),
+                Wake::Interrupted if park::interruption(me) & INTR_CANCEL != 0 => break Err(libc::ECANCELED),
+                Wake::Interrupted => {}
+            }
+        };
+    }
     if tr.join_waiter.compare_exchange(wp.cast(), core::ptr::null_mut(), Ordering::SeqCst, Ordering::SeqCst).is_err() {
         // The exiter took the waiter: its wake-up is on the way.
         waiter.wait(None);
-        return true;
+        return Ok(());
     }
-    exited
+    ended
 }
 
 pub fn detach(t: *mut UThread) -> Result<(), i32> {

@@ -24,6 +24,7 @@ use crate::sched::{self, Carrier};
 use crate::sys::fatal::die;
 use crate::sys::lock::Locked;
 use crate::sys::raw;
+use crate::sys::signal as ksig;
 use crate::sys::real::real;
 use crate::mem::uthread::{Kind, UThread};
 use crate::thread::pool;
@@ -165,7 +166,16 @@ pub fn start() -> Result<(), i32> {
             }
         };
         crate::park::init();
+        // The kernel threads made below start with every program signal
+        // blocked (each then keeps its own constant mask, `sys::signal`).
+        let starter_mask = ksig::thread_mask(libc::SIG_SETMASK, Some(ksig::HELPER_MASK));
+        if on_main {
+            // SAFETY: MAIN is a valid descriptor; nothing else runs on it yet.
+            unsafe { (*main).sig.mask.store(starter_mask & !ksig::INTERNAL, Ordering::Relaxed) };
+        }
+        let restore = || ksig::thread_mask(libc::SIG_SETMASK, Some(starter_mask));
         let Some(cs) = sched::create_carriers(config().carriers, config().max_carriers) else {
+            restore();
             unmap(stack);
             return Err(libc::EAGAIN);
         };
@@ -177,6 +187,7 @@ pub fn start() -> Result<(), i32> {
             running += 1;
         }
         if running == 0 {
+            restore();
             unmap(stack);
             return Err(libc::EAGAIN);
         }
@@ -184,7 +195,8 @@ pub fn start() -> Result<(), i32> {
         if config().max_carriers > running {
             sched::monitor::start(spawn_carrier);
         }
-        crate::thread::overflow::install();
+        run_start_hook();
+        restore();
         sched::stats::init();
         STARTED.store(true, Ordering::Release);
         Ok(stack)
@@ -193,6 +205,22 @@ pub fn start() -> Result<(), i32> {
         adopt_main(main, stack);
     }
     Ok(())
+}
+
+static START_HOOK: AtomicUsize = AtomicUsize::new(0);
+
+/// Registers what a higher layer starts with the runtime (the signal
+/// router), run once the carriers exist.
+pub fn register_start_hook(f: fn()) {
+    START_HOOK.store(f as usize, Ordering::Release);
+}
+
+fn run_start_hook() {
+    let f = START_HOOK.load(Ordering::Acquire);
+    if f != 0 {
+        // SAFETY: only `register_start_hook` stores non-zero values, each a fn().
+        unsafe { core::mem::transmute::<usize, fn()>(f)() };
+    }
 }
 
 /// Starts the kernel thread of carrier `c` (at start-up, and for the
@@ -211,7 +239,10 @@ extern "C" fn carrier_main(arg: *mut libc::c_void) -> *mut libc::c_void {
     arch::set_gs_base(c as *const Carrier as usize);
     // SAFETY: only this carrier writes its idle context.
     unsafe { (*c.idle.get()).tp = arch::thread_pointer() };
-    crate::thread::overflow::install_altstack();
+    // The kernel mask every carrier keeps (see `sys::signal`).
+    ksig::thread_mask(libc::SIG_SETMASK, Some(ksig::CARRIER_MASK));
+    let alt = crate::thread::overflow::install_altstack();
+    c.set_altstack(alt.ss_sp as usize, alt.ss_size);
     sched::idle_loop(c)
 }
 
@@ -227,8 +258,16 @@ fn map_hibernate_stack() -> Option<usize> {
     (stack >= 0).then_some(stack as usize)
 }
 
+static MAIN_ADOPTED: AtomicBool = AtomicBool::new(false);
+
+/// Whether the main thread runs on the carriers (it started the runtime).
+pub fn main_is_user_thread() -> bool {
+    MAIN_ADOPTED.load(Ordering::Acquire)
+}
+
 /// Moves the running main thread onto the carriers (see module docs).
 fn adopt_main(main: *mut UThread, stack: usize) {
+    MAIN_ADOPTED.store(true, Ordering::Release);
     // SAFETY: the new context is fresh; main's registers are saved into its
     // descriptor, and it is queued only by `hibernate`, after the switch.
     unsafe {

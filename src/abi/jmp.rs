@@ -1,0 +1,62 @@
+//! `setjmp`, `_setjmp`, `__sigsetjmp` and the longjmp family, so that a
+//! saved and restored signal mask is the user thread's (`signal::jmp`).
+
+use core::ffi::c_int;
+
+use crate::signal::jmp::{self, JmpBuf, REAL_SIGSETJMP};
+use crate::sys::real::real;
+
+macro_rules! setjmp_entry {
+    ($name:ident, $set_savemask:literal) => {
+        /// Records the mask (a call out that preserves every register glibc
+        /// saves), then jumps into glibc's `__sigsetjmp`, which saves the
+        /// caller's registers and return address: it returns twice.
+        #[unsafe(naked)]
+        #[no_mangle]
+        pub unsafe extern "C" fn $name(env: *mut JmpBuf, savemask: c_int) -> c_int {
+            core::arch::naked_asm!(
+                $set_savemask,
+                "push rdi",
+                "push rsi",
+                "sub rsp, 8",
+                "call {save}",
+                "add rsp, 8",
+                "pop rsi",
+                "pop rdi",
+                "mov esi, eax",
+                "jmp qword ptr [rip + {real}]",
+                save = sym jmp::mnthread_jmp_save,
+                real = sym REAL_SIGSETJMP,
+            )
+        }
+    };
+}
+
+setjmp_entry!(__sigsetjmp, "");
+setjmp_entry!(setjmp, "mov esi, 1");
+setjmp_entry!(_setjmp, "xor esi, esi");
+
+#[no_mangle]
+pub extern "C" fn siglongjmp(env: *mut JmpBuf, val: c_int) -> ! {
+    let mut copy = jmp::prepare(env);
+    // SAFETY: glibc's longjmp with the program's registers (a copy: glibc
+    // reads every one before it switches stacks).
+    unsafe { (real().siglongjmp)(&mut copy as *mut JmpBuf as *mut core::ffi::c_void, val) }
+}
+
+#[no_mangle]
+pub extern "C" fn longjmp(env: *mut JmpBuf, val: c_int) -> ! {
+    siglongjmp(env, val)
+}
+
+#[no_mangle]
+pub extern "C" fn _longjmp(env: *mut JmpBuf, val: c_int) -> ! {
+    siglongjmp(env, val)
+}
+
+#[no_mangle]
+pub extern "C" fn __longjmp_chk(env: *mut JmpBuf, val: c_int) -> ! {
+    let mut copy = jmp::prepare(env);
+    // SAFETY: as in `siglongjmp`.
+    unsafe { (real().longjmp_chk)(&mut copy as *mut JmpBuf as *mut core::ffi::c_void, val) }
+}

@@ -1,0 +1,231 @@
+//! The router: the kernel thread that takes process-directed signals from
+//! the kernel and gives each to a user thread (protocol in the layer doc).
+//!
+//! It waits in `rt_sigtimedwait` for every signal but those in `PARKED`
+//! (signals that every thread blocked when one came: they stay pending in
+//! the kernel). A signal it takes goes, under `WAITERS`' lock (which
+//! `sigwait` registration also takes, so a waiter is never missed), to:
+//! 1. a thread waiting for it in the `sigwait` family;
+//! 2. else, unless ignored, a thread that does not block it — the main
+//!    thread first, then any — where a default action that ends or stops
+//!    the process is carried out at once by the router;
+//! 3. else it is marked parked and queued for the process again. The masks
+//!    are read once more after the mark (a thread that unblocked meanwhile
+//!    stored its mask before it read the mark; SeqCst both sides).
+//!
+//! `SIGMN` to the router (`kick`) makes it recompute what it waits for.
+//! When a carrier could not take a signal at once (not at a safe point,
+//! `entry`), the router sends `SIGMN` again every `RETRY_NS` to each
+//! carrier whose running thread still has a signal or an asynchronous
+//! cancellation due, until none has.
+
+use core::ffi::c_void;
+use core::sync::atomic::{AtomicBool, AtomicI32, AtomicU64, Ordering};
+
+use super::{action, deliver, queue};
+use crate::mem::uthread::{Kind, UThread, CANCEL_ACTING, CANCEL_ASYNC, CANCEL_DISABLED, CANCEL_REQUESTED, DETACHED, JOINABLE, SLAB};
+use crate::park;
+use crate::sched;
+use crate::sys::fatal::die;
+use crate::sys::lock::Locked;
+use crate::sys::real::real;
+use crate::sys::signal::{self as ksig, bit, HELPER_MASK, INTERNAL, SIGMN, SYNCHRONOUS, UNBLOCKABLE};
+
+/// What the router may take from the kernel.
+const ROUTABLE: u64 = !(INTERNAL | UNBLOCKABLE | SYNCHRONOUS);
+/// How soon a signal a carrier deferred is tried again.
+const RETRY_NS: u64 = 200_000;
+
+static ROUTER_TID: AtomicI32 = AtomicI32::new(0);
+/// Signals left pending in the kernel for the process (nobody takes them).
+static PARKED: AtomicU64 = AtomicU64::new(0);
+static RETRY: AtomicBool = AtomicBool::new(false);
+
+/// Threads in the `sigwait` family (their `sig.waiting` says for what).
+static WAITERS: Locked<Waiters> = Locked::new(Waiters(Vec::new()));
+
+struct Waiters(Vec<*mut UThread>);
+
+// SAFETY: slab descriptors, only followed under the lock.
+unsafe impl Send for Waiters {}
+
+/// Starts the router (the runtime's start hook; again in a fork child).
+/// What the main thread blocks now, nobody unblocks yet: parked.
+pub fn start() {
+    let main = crate::thread::runtime::main_thread();
+    // SAFETY: MAIN is a valid descriptor.
+    let main_mask = unsafe { (*main).sig.mask.load(Ordering::Relaxed) };
+    PARKED.store(if crate::thread::runtime::main_is_user_thread() { main_mask & ROUTABLE } else { 0 }, Ordering::SeqCst);
+    let mut t: libc::pthread_t = 0;
+    // SAFETY: the real pthread_create; the router never returns.
+    if unsafe { (real().pthread_create)(&mut t, core::ptr::null(), router_main, core::ptr::null_mut()) } != 0 {
+        die(&["cannot start the signal router thread"]);
+    }
+}
+
+extern "C" fn router_main(_: *mut c_void) -> *mut c_void {
+    ksig::thread_mask(libc::SIG_SETMASK, Some(HELPER_MASK));
+    ROUTER_TID.store(ksig::gettid(), Ordering::Release);
+    // SAFETY: all-zero is a valid siginfo.
+    let mut info: libc::siginfo_t = unsafe { core::mem::zeroed() };
+    loop {
+        let retry = RETRY.swap(false, Ordering::AcqRel) && kick_deferred();
+        if retry {
+            RETRY.store(true, Ordering::Release);
+        }
+        let want = ROUTABLE & !PARKED.load(Ordering::SeqCst);
+        let r = ksig::take_pending(want, &mut info, retry.then_some(RETRY_NS));
+        if r > 0 {
+            route(&info);
+        }
+    }
+}
+
+/// Makes the router recompute the set it waits for.
+fn kick() {
+    let tid = ROUTER_TID.load(Ordering::Acquire);
+    if tid > 0 {
+        ksig::tgkill(tid, SIGMN);
+    }
+}
+
+/// A carrier deferred a signal (see the module doc).
+pub fn retry_soon() {
+    if !RETRY.swap(true, Ordering::AcqRel) {
+        kick();
+    }
+}
+
+/// `SIGMN` to each carrier whose running thread has something due now;
+/// whether there was one.
+fn kick_deferred() -> bool {
+    let mut any = false;
+    for c in sched::carriers() {
+        let t = c.current.load(Ordering::Acquire);
+        if !t.is_null() && due_while_running(t) {
+            let tid = c.tid.load(Ordering::Relaxed);
+            if tid > 0 {
+                ksig::tgkill(tid, SIGMN);
+                any = true;
+            }
+        }
+    }
+    any
+}
+
+fn due_while_running(t: *mut UThread) -> bool {
+    // SAFETY: descriptors are type-stable.
+    let (s, c) = unsafe { (&(*t).sig, (*t).cancel.load(Ordering::Relaxed)) };
+    let cancel = c & (CANCEL_REQUESTED | CANCEL_DISABLED | CANCEL_ACTING | CANCEL_ASYNC) == CANCEL_REQUESTED | CANCEL_ASYNC;
+    cancel || s.pending.load(Ordering::Relaxed) & !s.mask.load(Ordering::Relaxed) != 0
+}
+
+/// The router waits for `set` again (a thread unblocked those signals or
+/// waits for them).
+pub fn unpark_signals(set: u64) {
+    if PARKED.fetch_and(!set, Ordering::SeqCst) & set != 0 {
+        kick();
+    }
+}
+
+/// Signals of `set` the router leaves pending in the kernel.
+pub fn parked(set: u64) -> u64 {
+    PARKED.load(Ordering::SeqCst) & set
+}
+
+/// Whether `t` is a live user thread that would take `sig` now.
+fn takes(t: *mut UThread, sig: i32) -> bool {
+    // SAFETY: slab descriptors are type-stable; the states tell what it is.
+    unsafe {
+        let state = (*t).join_state.load(Ordering::Acquire);
+        let kind = (*t).kind;
+        (kind == Kind::User || (kind == Kind::Main && crate::thread::runtime::main_is_user_thread()))
+            && (*t).ctx.tp != 0
+            && (state == JOINABLE || state == DETACHED)
+            && (*t).sig.mask.load(Ordering::SeqCst) & bit(sig) == 0
+    }
+}
+
+/// A thread to give `sig` to: the main thread if it takes it, else the
+/// first that does.
+fn taker(sig: i32) -> Option<*mut UThread> {
+    let main = crate::thread::runtime::main_thread();
+    if takes(main, sig) {
+        return Some(main);
+    }
+    let mut found = None;
+    SLAB.for_each(|t| {
+        if found.is_none() && takes(t, sig) {
+            found = Some(t);
+        }
+    });
+    found
+}
+
+/// Gives the process-directed signal `info` to a thread (module doc).
+fn route(info: &libc::siginfo_t) {
+    let sig = info.si_signo;
+    WAITERS.with(|w| {
+        // SAFETY: registered waiters stay registered until they take the lock.
+        if let Some(&t) = w.0.iter().find(|&&t| unsafe { (*t).sig.waiting.load(Ordering::SeqCst) } & bit(sig) != 0) {
+            queue::push(t, info);
+            park::unpark(t);
+            return;
+        }
+        if action::ignored(sig) {
+            return;
+        }
+        let give = |t: *mut UThread| {
+            if action::get(sig).handler == libc::SIG_DFL {
+                deliver::default_action(sig);
+            } else {
+                deliver::post(t, info);
+            }
+        };
+        if let Some(t) = taker(sig) {
+            return give(t);
+        }
+        PARKED.fetch_or(bit(sig), Ordering::SeqCst);
+        if let Some(t) = taker(sig) {
+            PARKED.fetch_and(!bit(sig), Ordering::SeqCst);
+            return give(t);
+        }
+        ksig::requeue_for_process(info);
+    });
+}
+
+/// A program signal the kernel delivered to an idle carrier (a fault-type
+/// signal sent to the process): to the main thread, or the process again.
+pub fn route_later(info: &libc::siginfo_t) {
+    if SYNCHRONOUS & bit(info.si_signo) != 0 {
+        deliver::post(crate::thread::runtime::main_thread(), info);
+    } else {
+        ksig::requeue_for_process(info);
+    }
+}
+
+/// Registers the calling thread `t` as waiting for `set` (already in its
+/// `sig.waiting`); the router waits for those signals again.
+pub fn register_waiter(t: *mut UThread, set: u64) {
+    WAITERS.with(|w| w.0.push(t));
+    unpark_signals(set);
+}
+
+pub fn unregister_waiter(t: *mut UThread) {
+    WAITERS.with(|w| w.0.retain(|&x| x != t));
+}
+
+/// In a fork child: the parent's router is gone, and so are its waiters.
+///
+/// # Safety
+/// Only one thread may exist in the process.
+pub unsafe fn restart_in_child() {
+    // SAFETY: per the contract.
+    unsafe { WAITERS.forget_holder() };
+    WAITERS.with(|w| w.0.clear());
+    RETRY.store(false, Ordering::Relaxed);
+    ROUTER_TID.store(0, Ordering::Relaxed);
+    if crate::thread::runtime::started() {
+        start();
+    }
+}
