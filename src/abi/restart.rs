@@ -11,6 +11,7 @@ use crate::park;
 use crate::sched;
 
 const EINTR: isize = -(libc::EINTR as isize);
+const EPIPE: isize = -(libc::EPIPE as isize);
 
 /// Whether the call may be made again after handlers with SA_RESTART.
 #[derive(Clone, Copy, PartialEq, Eq)]
@@ -25,6 +26,11 @@ pub enum Restart {
 pub fn call(restart: Restart, mut call: impl FnMut() -> isize) -> isize {
     cancel::point(|| loop {
         let r = call();
+        if r == EPIPE {
+            if let Some((_, t)) = sched::current_user() {
+                crate::signal::deliver::take_sigpipe(t);
+            }
+        }
         if r != EINTR || restart == Restart::Never {
             return r;
         }

@@ -45,7 +45,7 @@ pub extern "C" fn sem_destroy(_s: *mut libc::sem_t) -> c_int {
 
 #[no_mangle]
 pub extern "C" fn sem_wait(s: *mut libc::sem_t) -> c_int {
-    ret(sem(s).take(None))
+    super::restart::libc_call(super::restart::Restart::WithSaRestart, || ret(sem(s).take(None)))
 }
 
 #[no_mangle]
@@ -59,7 +59,7 @@ pub extern "C" fn sem_trywait(s: *mut libc::sem_t) -> c_int {
 
 #[no_mangle]
 pub extern "C" fn sem_timedwait(s: *mut libc::sem_t, abstime: *const libc::timespec) -> c_int {
-    timed(s, libc::CLOCK_REALTIME, abstime)
+    crate::cancel::point(|| timed(s, libc::CLOCK_REALTIME, abstime))
 }
 
 #[no_mangle]
@@ -67,7 +67,7 @@ pub extern "C" fn sem_clockwait(s: *mut libc::sem_t, clock: libc::clockid_t, abs
     if clock != libc::CLOCK_REALTIME && clock != libc::CLOCK_MONOTONIC {
         return fail(libc::EINVAL);
     }
-    timed(s, clock, abstime)
+    crate::cancel::point(|| timed(s, clock, abstime))
 }
 
 /// glibc checks the timespec before trying for a token; a time already

@@ -277,7 +277,7 @@ pub extern "C" fn siggetmask() -> c_int {
 
 #[no_mangle]
 pub extern "C" fn sigpending(set: *mut libc::sigset_t) -> c_int {
-    let kernel = ksig::kernel_pending() & !INTERNAL;
+    let kernel = (ksig::kernel_pending() | crate::signal::route::process_pending()) & !INTERNAL;
     let own = me().map_or(0, queue::pending);
     set_out(set, kernel | own);
     0
@@ -421,21 +421,28 @@ pub extern "C" fn gsignal(sig: c_int) -> c_int {
     raise(sig)
 }
 
-/// `kill`/`sigqueue` of the caller's own process by a user thread that
-/// does not block the signal: the signal is the caller's, delivered before
-/// the call returns (POSIX asks for that of a process sending to itself).
-fn to_self(pid: libc::pid_t, sig: c_int) -> Option<*mut UThread> {
-    let t = me()?;
-    let own = pid == ksig::getpid();
+/// `kill`/`sigqueue` of the caller's own process by a user thread: the
+/// caller takes the signal if it does not block it (delivered before the
+/// call returns, as POSIX asks of a process sending to itself), else it is
+/// routed at once as the router would. True if done so.
+fn to_own_process(pid: libc::pid_t, info: &libc::siginfo_t) -> bool {
+    let sig = info.si_signo;
+    let Some(t) = me() else { return false };
+    if pid != ksig::getpid() || !valid_to_send(sig) || sig == 0 || UNBLOCKABLE & bit(sig) != 0 {
+        return false;
+    }
     // SAFETY: the caller's own descriptor.
-    let blocked = unsafe { (*t).sig.mask.load(Ordering::Relaxed) } & bit(sig) != 0;
-    (own && valid_to_send(sig) && sig != 0 && (UNBLOCKABLE | bit(libc::SIGCONT)) & bit(sig) == 0 && !blocked).then_some(t)
+    if unsafe { (*t).sig.mask.load(Ordering::Relaxed) } & bit(sig) == 0 {
+        send_to(t, info);
+    } else {
+        crate::signal::route::route(info);
+    }
+    true
 }
 
 #[no_mangle]
 pub extern "C" fn kill(pid: libc::pid_t, sig: c_int) -> c_int {
-    if let Some(t) = to_self(pid, sig) {
-        send_to(t, &info(sig, libc::SI_USER, None));
+    if to_own_process(pid, &info(sig, libc::SI_USER, None)) {
         return 0;
     }
     // SAFETY: plain integers.
@@ -446,11 +453,10 @@ pub extern "C" fn kill(pid: libc::pid_t, sig: c_int) -> c_int {
 
 #[no_mangle]
 pub extern "C" fn sigqueue(pid: libc::pid_t, sig: c_int, value: libc::sigval) -> c_int {
-    if let Some(t) = to_self(pid, sig) {
-        send_to(t, &info(sig, libc::SI_QUEUE, Some(value)));
+    let i = info(sig, libc::SI_QUEUE, Some(value));
+    if to_own_process(pid, &i) {
         return 0;
     }
-    let i = info(sig, libc::SI_QUEUE, Some(value));
     // SAFETY: a valid siginfo on this stack.
     libc_result(unsafe { raw::syscall3(libc::SYS_rt_sigqueueinfo, pid as usize, sig as usize, &i as *const libc::siginfo_t as usize) }) as c_int
 }

@@ -6,6 +6,10 @@ use core::ffi::c_int;
 #[no_mangle]
 pub extern "C" fn sched_yield() -> c_int {
     crate::sched::yield_now();
+    // A signal or cancellation that came meanwhile is taken as it resumes.
+    if let Some((_, t)) = crate::sched::current_user() {
+        crate::park::on_resume(t);
+    }
     0
 }
 

@@ -84,7 +84,12 @@ pub fn call(fd: c_int, dir: Dir, mut attempt: impl FnMut() -> isize, mut plain: 
         match poller::wait(fd, dir, d) {
             Ready::Retry => {}
             Ready::TimedOut => return EAGAIN,
-            Ready::Interrupted => return EINTR,
+            Ready::Interrupted => {
+                if d.is_some() {
+                    crate::park::forbid_restart();
+                }
+                return EINTR;
+            }
             Ready::NotPollable => return plain(),
         }
     }

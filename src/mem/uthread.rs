@@ -144,6 +144,8 @@ pub const INTR_HANDLER: u32 = 1;
 pub const INTR_NO_RESTART: u32 = 2;
 /// The thread is to act on a cancellation request.
 pub const INTR_CANCEL: u32 = 4;
+/// A signal the thread waits for in `sigwait` came.
+pub const INTR_WAITED: u32 = 8;
 
 /// `UThread::cancel` bits. A request acts when it is the only one of
 /// `REQUESTED | DISABLED | ACTING` set.

@@ -21,7 +21,7 @@ use core::sync::atomic::{AtomicU32, AtomicUsize, Ordering};
 use state as park_state;
 use crate::sched::{self, Carrier, Continuation};
 use crate::sys::{raw, time};
-use crate::mem::uthread::{UThread, CANCEL_ACTING, CANCEL_DISABLED, CANCEL_REQUESTED};
+use crate::mem::uthread::{UThread, CANCEL_ACTING, CANCEL_DISABLED, CANCEL_REQUESTED, INTR_NO_RESTART};
 
 /// Parks the user thread `t` (running on `c`) until unparked or until
 /// `deadline` (monotonic ns). May return spuriously. Before it returns, a
@@ -63,12 +63,14 @@ pub fn register_resume_check(f: ResumeCheck) {
 }
 
 /// Whether something waits for `t` that it must take as it resumes: a
-/// pending signal it does not block, or a cancellation it acts on.
+/// pending signal it does not block or waits for, or a cancellation it
+/// acts on.
 #[inline]
 pub fn has_interruption(t: &UThread) -> bool {
     let s = &t.sig;
     let cancel = t.cancel.load(Ordering::Relaxed) & (CANCEL_REQUESTED | CANCEL_DISABLED | CANCEL_ACTING);
-    s.pending.load(Ordering::Acquire) & !s.mask.load(Ordering::Relaxed) != 0 || cancel == CANCEL_REQUESTED
+    let takes = !s.mask.load(Ordering::Relaxed) | s.waiting.load(Ordering::Relaxed);
+    s.pending.load(Ordering::Acquire) & takes != 0 || cancel == CANCEL_REQUESTED
 }
 
 /// A user thread resumes (after a park, a yield, or at its start): if a
@@ -94,6 +96,15 @@ pub fn on_resume(t: *mut UThread) {
 pub fn begin_interruptible(t: *mut UThread) {
     // SAFETY: `t` is the calling thread's own descriptor.
     unsafe { (*t).sig.interrupted.store(0, Ordering::Relaxed) };
+}
+
+/// Marks the calling user thread's interrupted wait as one that never
+/// restarts (a socket call with a timeout, signal(7)).
+pub fn forbid_restart() {
+    if let Some((_, t)) = sched::current_user() {
+        // SAFETY: the caller's own descriptor.
+        unsafe { (*t).sig.interrupted.fetch_or(INTR_NO_RESTART, Ordering::Relaxed) };
+    }
 }
 
 /// The `INTR_*` bits of what interrupted `t` since its interruptible wait

@@ -19,7 +19,7 @@ use core::sync::atomic::Ordering;
 
 use super::action::{self, Action, Default};
 use super::{altstack, queue};
-use crate::mem::uthread::{UThread, CANCEL_ACTING, CANCEL_DISABLED, CANCEL_IN_POINT, CANCEL_REQUESTED, INTR_CANCEL, INTR_HANDLER, INTR_NO_RESTART};
+use crate::mem::uthread::{UThread, CANCEL_ACTING, CANCEL_DISABLED, CANCEL_IN_POINT, CANCEL_REQUESTED, INTR_CANCEL, INTR_HANDLER, INTR_NO_RESTART, INTR_WAITED};
 use crate::park;
 use crate::sched;
 use crate::sys::signal::{self as ksig, bit, SIGMN, UNBLOCKABLE};
@@ -28,6 +28,11 @@ use crate::sys::signal::{self as ksig, bit, SIGMN, UNBLOCKABLE};
 /// block, and notes a cancellation it must act on at its cancellation point.
 pub fn on_resume(t: *mut UThread) {
     deliver_pending(t, core::ptr::null_mut());
+    // SAFETY: the caller's own descriptor.
+    let s = unsafe { &(*t).sig };
+    if s.pending.load(Ordering::Acquire) & s.waiting.load(Ordering::Relaxed) != 0 {
+        s.interrupted.fetch_or(INTR_WAITED, Ordering::Relaxed);
+    }
     // SAFETY: the caller's own descriptor.
     let c = unsafe { (*t).cancel.load(Ordering::Acquire) };
     if c & (CANCEL_REQUESTED | CANCEL_DISABLED | CANCEL_ACTING | CANCEL_IN_POINT) == CANCEL_REQUESTED | CANCEL_IN_POINT {
@@ -117,6 +122,18 @@ pub fn kernel_default(sig: c_int) {
     // Only a stop comes back, once the process is continued.
     ksig::thread_mask(libc::SIG_SETMASK, Some(mask));
     ksig::set_action(sig, Some(&old), None);
+}
+
+/// A write of the calling user thread `t` failed with EPIPE: the kernel
+/// sent SIGPIPE to its carrier's kernel thread, which blocks it; the
+/// signal is the thread's.
+pub fn take_sigpipe(t: *mut UThread) {
+    // SAFETY: all-zero is a valid siginfo.
+    let mut info: libc::siginfo_t = unsafe { core::mem::zeroed() };
+    if ksig::take_pending(bit(libc::SIGPIPE), &mut info, Some(0)) > 0 {
+        queue::push(t, &info);
+        deliver_pending(t, core::ptr::null_mut());
+    }
 }
 
 /// Queues `info` for thread `t` and makes it notice (see [`notify`]).

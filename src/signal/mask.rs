@@ -53,4 +53,7 @@ pub fn take_from_kernel(t: *mut UThread, set: u64) {
     while ksig::take_pending(set, &mut info, Some(0)) > 0 {
         queue::push(t, &info);
     }
+    while let Some(i) = route::take_process(set) {
+        queue::push(t, &i);
+    }
 }

@@ -55,7 +55,7 @@ pub fn start() {
     let main = crate::thread::runtime::main_thread();
     // SAFETY: MAIN is a valid descriptor.
     let main_mask = unsafe { (*main).sig.mask.load(Ordering::Relaxed) };
-    PARKED.store(if crate::thread::runtime::main_is_user_thread() { main_mask & ROUTABLE } else { 0 }, Ordering::SeqCst);
+    PARKED.store(main_mask & ROUTABLE, Ordering::SeqCst);
     let mut t: libc::pthread_t = 0;
     // SAFETY: the real pthread_create; the router never returns.
     if unsafe { (real().pthread_create)(&mut t, core::ptr::null(), router_main, core::ptr::null_mut()) } != 0 {
@@ -73,7 +73,9 @@ extern "C" fn router_main(_: *mut c_void) -> *mut c_void {
         if retry {
             RETRY.store(true, Ordering::Release);
         }
+        let asked = ASKED.load(Ordering::SeqCst);
         let want = ROUTABLE & !PARKED.load(Ordering::SeqCst);
+        SEEN.store(asked, Ordering::SeqCst);
         let r = ksig::take_pending(want, &mut info, retry.then_some(RETRY_NS));
         if r > 0 {
             route(&info);
@@ -86,6 +88,32 @@ fn kick() {
     let tid = ROUTER_TID.load(Ordering::Acquire);
     if tid > 0 {
         ksig::tgkill(tid, SIGMN);
+    }
+}
+
+/// Requests to recompute the wait set, and the last request the router
+/// computed it for (see [`stop_waiting_for_parked`]).
+static ASKED: AtomicU64 = AtomicU64::new(0);
+static SEEN: AtomicU64 = AtomicU64::new(0);
+
+/// How often the request is sent again (the first may reach the router just
+/// before it enters its wait, which then does not see it).
+const ASK_AGAIN_NS: u64 = 1_000_000;
+
+/// A signal was just parked by a thread other than the router: the router
+/// must stop waiting for it before the signal goes back to the kernel, or it
+/// would take it again (and `sigpending` miss it meanwhile). Waits until the
+/// router has recomputed its set.
+fn stop_waiting_for_parked() {
+    let req = ASKED.fetch_add(1, Ordering::SeqCst) + 1;
+    let mut next = 0;
+    while SEEN.load(Ordering::SeqCst) < req {
+        let now = crate::sys::time::now();
+        if now >= next {
+            kick();
+            next = now + ASK_AGAIN_NS;
+        }
+        core::hint::spin_loop();
     }
 }
 
@@ -162,18 +190,35 @@ fn taker(sig: i32) -> Option<*mut UThread> {
     found
 }
 
-/// Gives the process-directed signal `info` to a thread (module doc).
-fn route(info: &libc::siginfo_t) {
+/// Gives the process-directed signal `info` to a thread (module doc): the
+/// router's work, and a user thread's own `kill` of its process, routed at
+/// once so that the signal is where POSIX says before `kill` returns.
+pub fn route(info: &libc::siginfo_t) {
+    // A signal newly parked by another thread than the router: the router
+    // must stop waiting for it first (outside the lock, which the router
+    // may be waiting for), then the routing starts again.
+    while route_once(info) {
+        stop_waiting_for_parked();
+    }
+}
+
+/// One routing attempt; true if it parked the signal afresh and must wait
+/// for the router before going on.
+fn route_once(info: &libc::siginfo_t) -> bool {
     let sig = info.si_signo;
+    let router = ROUTER_TID.load(Ordering::Acquire);
     WAITERS.with(|w| {
         // SAFETY: registered waiters stay registered until they take the lock.
         if let Some(&t) = w.0.iter().find(|&&t| unsafe { (*t).sig.waiting.load(Ordering::SeqCst) } & bit(sig) != 0) {
-            queue::push(t, info);
+            // Older ones may wait in the kernel: keep the order there.
+            if parked(bit(sig)) == 0 || !requeue(info) {
+                queue::push(t, info);
+            }
             park::unpark(t);
-            return;
+            return false;
         }
         if action::ignored(sig) {
-            return;
+            return false;
         }
         let give = |t: *mut UThread| {
             if action::get(sig).handler == libc::SIG_DFL {
@@ -181,34 +226,77 @@ fn route(info: &libc::siginfo_t) {
             } else {
                 deliver::post(t, info);
             }
+            false
         };
         if let Some(t) = taker(sig) {
             return give(t);
         }
-        PARKED.fetch_or(bit(sig), Ordering::SeqCst);
+        let fresh = PARKED.fetch_or(bit(sig), Ordering::SeqCst) & bit(sig) == 0;
+        if fresh && router > 0 && router != ksig::gettid() {
+            return true;
+        }
         if let Some(t) = taker(sig) {
             PARKED.fetch_and(!bit(sig), Ordering::SeqCst);
             return give(t);
         }
-        ksig::requeue_for_process(info);
-    });
+        if !requeue(info) {
+            PROCESS.with(|p| p.0.push(*info));
+        }
+        false
+    })
+}
+
+/// Signals the router took that no thread could take and the kernel
+/// cannot be given back as they were (see [`requeue`]): pending for the
+/// process here, taken by `take_process`.
+static PROCESS: Locked<Held> = Locked::new(Held(Vec::new()));
+
+struct Held(Vec<libc::siginfo_t>);
+
+// SAFETY: plain data.
+unsafe impl Send for Held {}
+
+/// Gives `info` back to the kernel, pending for the process; false when the
+/// kernel would not take it as it was. The kernel lets a thread queue a
+/// signal with `si_code >= 0` only to its own thread id, so a `kill` from
+/// this process is sent again as one, and other sources (another process's
+/// `kill`, the kernel's own signals) are kept here instead.
+fn requeue(info: &libc::siginfo_t) -> bool {
+    let code = info.si_code;
+    if code < 0 && code != libc::SI_TKILL {
+        return ksig::requeue_for_process(info) == 0;
+    }
+    // SAFETY: the kill fields of an SI_USER siginfo.
+    if code == libc::SI_USER && unsafe { info.si_pid() } == ksig::getpid() {
+        // SAFETY: plain integers.
+        return unsafe { crate::sys::raw::syscall3(libc::SYS_kill, ksig::getpid() as usize, info.si_signo as usize, 0) } == 0;
+    }
+    false
+}
+
+/// Takes a signal of `set` kept for the process (see `PROCESS`).
+pub fn take_process(set: u64) -> Option<libc::siginfo_t> {
+    PROCESS.with(|p| {
+        let i = p.0.iter().position(|i| set & bit(i.si_signo) != 0)?;
+        Some(p.0.remove(i))
+    })
+}
+
+/// The signals kept for the process.
+pub fn process_pending() -> u64 {
+    PROCESS.with(|p| p.0.iter().fold(0, |s, i| s | bit(i.si_signo)))
 }
 
 /// A program signal the kernel delivered to an idle carrier (a fault-type
-/// signal sent to the process): to the main thread, or the process again.
+/// signal another process sent to this one): the main thread's.
 pub fn route_later(info: &libc::siginfo_t) {
-    if SYNCHRONOUS & bit(info.si_signo) != 0 {
-        deliver::post(crate::thread::runtime::main_thread(), info);
-    } else {
-        ksig::requeue_for_process(info);
-    }
+    deliver::post(crate::thread::runtime::main_thread(), info);
 }
 
-/// Registers the calling thread `t` as waiting for `set` (already in its
-/// `sig.waiting`); the router waits for those signals again.
-pub fn register_waiter(t: *mut UThread, set: u64) {
+/// Registers the calling thread `t` as waiting for what its `sig.waiting`
+/// says: a signal of that set the router takes goes to it first.
+pub fn register_waiter(t: *mut UThread) {
     WAITERS.with(|w| w.0.push(t));
-    unpark_signals(set);
 }
 
 pub fn unregister_waiter(t: *mut UThread) {
@@ -223,6 +311,8 @@ pub unsafe fn restart_in_child() {
     // SAFETY: per the contract.
     unsafe { WAITERS.forget_holder() };
     WAITERS.with(|w| w.0.clear());
+    // SAFETY: per the contract.
+    unsafe { PROCESS.forget_holder() };
     RETRY.store(false, Ordering::Relaxed);
     ROUTER_TID.store(0, Ordering::Relaxed);
     if crate::thread::runtime::started() {

@@ -1,14 +1,15 @@
 //! Waiting for signals as a parked user thread: the `sigwait` family,
 //! `sigsuspend` and `pause`.
 //!
-//! A waiter first takes what is already there: from its own queue, then
-//! from the kernel (signals pending for the process, left there by the
-//! router). Then it registers with the router (`sig.waiting`, and the
-//! router's list; the router waits for those signals again), looks once
-//! more — a signal the router parked just before the registration is in the
-//! kernel by then — and parks until one is queued for it, a handler for
-//! another signal ran (EINTR), a cancellation came, or the deadline passed
-//! (EAGAIN). While a thread waits for a set, its resume check does not run
+//! A waiter takes what is there: from its own queue, then from the kernel
+//! (signals pending for the process, which the router leaves there while
+//! every thread blocks them). Otherwise it registers with the router
+//! (`sig.waiting`, and the router's list: a signal of the set the router
+//! takes goes to it) and waits in the poller on a `signalfd` of the set —
+//! readable when the kernel holds one for the process — until a signal is
+//! there, a handler for another signal ran (EINTR), a cancellation came,
+//! or the deadline passed (EAGAIN). Taking from the kernel in order keeps
+//! real-time signals in the order they were sent. While a thread waits for a set, its resume check does not run
 //! handlers for the signals of that set: the wait takes them, as the
 //! kernel's `rt_sigtimedwait` does.
 
@@ -16,9 +17,12 @@ use core::ffi::c_int;
 use core::sync::atomic::Ordering;
 
 use super::{mask, queue, route};
-use crate::mem::uthread::UThread;
+use crate::mem::uthread::{UThread, INTR_WAITED};
 use crate::park;
 use crate::sched;
+use crate::io::fdtab::Dir;
+use crate::io::poller::{self, Ready};
+use crate::sys::raw;
 use crate::sys::signal::{self as ksig, INTERNAL, UNBLOCKABLE};
 use crate::sys::time;
 
@@ -29,7 +33,7 @@ fn from_kernel(set: u64) -> Option<libc::siginfo_t> {
 }
 
 fn take(t: *mut UThread, set: u64) -> Option<libc::siginfo_t> {
-    queue::take(t, set).or_else(|| from_kernel(set))
+    queue::take(t, set).or_else(|| from_kernel(set)).or_else(|| route::take_process(set))
 }
 
 /// `sigtimedwait` for the calling user thread `t`: the signal taken, or
@@ -45,26 +49,34 @@ pub fn wait_for(t: *mut UThread, set: u64, deadline: Option<u64>) -> Result<libc
     // SAFETY: the caller's own descriptor.
     let s = unsafe { &(*t).sig };
     s.waiting.store(set, Ordering::SeqCst);
-    route::register_waiter(t, set);
+    route::register_waiter(t);
+    // Readable when the kernel holds one of the set for the process.
+    // SAFETY: signalfd4 reads the 8-byte set on this stack.
+    let fd = unsafe { raw::syscall6(libc::SYS_signalfd4, usize::MAX, &set as *const u64 as usize, 8, (libc::SFD_NONBLOCK | libc::SFD_CLOEXEC) as usize, 0, 0) } as c_int;
     park::begin_interruptible(t);
-    let mut got = take(t, set);
-    while got.is_none() {
-        if queue::pending(t) & set != 0 {
-            got = queue::take(t, set);
-            continue;
+    let mut why = libc::EAGAIN;
+    let got = loop {
+        if let Some(i) = take(t, set) {
+            break Some(i);
         }
-        if park::interruption(t) != 0 || deadline.is_some_and(|d| time::now() >= d) {
-            break;
+        if park::interruption(t) & !INTR_WAITED != 0 {
+            why = libc::EINTR;
+            break None;
         }
-        let (c, t) = sched::current_user().expect("sigwait off the carriers");
-        park::park_user(c, t, deadline);
-    }
+        if deadline.is_some_and(|d| time::now() >= d) {
+            break None;
+        }
+        if fd < 0 || poller::wait(fd, Dir::Read, deadline) == Ready::NotPollable {
+            let (c, t) = sched::current_user().expect("sigwait off the carriers");
+            park::park_user(c, t, deadline);
+        }
+    };
     route::unregister_waiter(t);
     s.waiting.store(0, Ordering::SeqCst);
-    if let Some(i) = got.or_else(|| queue::take(t, set)) {
-        return Ok(i);
+    if fd >= 0 {
+        raw::close(fd);
     }
-    Err(if park::interruption(t) != 0 { libc::EINTR } else { libc::EAGAIN })
+    got.or_else(|| queue::take(t, set)).ok_or(why)
 }
 
 /// `sigsuspend` for the calling user thread `t` (`with_mask`: the mask to
