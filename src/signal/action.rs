@@ -125,7 +125,11 @@ fn kernel_action(sig: c_int, a: &Action) -> KernelSigaction {
     if !mine {
         return KernelSigaction { handler: a.handler, flags: a.flags & KERNEL_FLAGS, restorer: 0, mask: 0 };
     }
-    let mut flags = (libc::SA_RESTART | libc::SA_NODEFER) as u64 | (a.flags & KERNEL_FLAGS);
+    // SA_RESTART as the program asked: it decides for a kernel thread
+    // mnthread does not run (main before the runtime starts, foreign
+    // threads), where the kernel interrupts the call itself. Carriers block
+    // these signals, and the runtime's own `SIGMN` always restarts.
+    let mut flags = libc::SA_NODEFER as u64 | (a.flags & (KERNEL_FLAGS | libc::SA_RESTART as u64));
     if SYNCHRONOUS & bit(sig) != 0 {
         // A fault may be a stack overflow: there is no stack left.
         flags |= libc::SA_ONSTACK as u64;
