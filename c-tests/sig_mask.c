@@ -17,7 +17,7 @@
 #include "common.h"
 
 static volatile sig_atomic_t got_usr1, got_usr2;
-static pthread_t usr1_on, usr2_on;
+static volatile pthread_t usr1_on, usr2_on;
 
 static void on_usr1(int sig)
 {
