@@ -65,4 +65,5 @@ pub(crate) mod thread;
 fn mnthread_init() {
     thread::runtime::init();
     signal::init();
+    cancel::init();
 }

@@ -38,10 +38,11 @@ setjmp_entry!(_setjmp, "xor esi, esi");
 
 #[no_mangle]
 pub extern "C" fn siglongjmp(env: *mut JmpBuf, val: c_int) -> ! {
-    let mut copy = jmp::prepare(env);
-    // SAFETY: glibc's longjmp with the program's registers (a copy: glibc
-    // reads every one before it switches stacks).
-    unsafe { (real().siglongjmp)(&mut copy as *mut JmpBuf as *mut core::ffi::c_void, val) }
+    let mut copy = core::mem::MaybeUninit::uninit();
+    let env = jmp::prepare(env, &mut copy);
+    // SAFETY: glibc's longjmp with the program's registers (perhaps a copy:
+    // glibc reads every one before it switches stacks).
+    unsafe { (real().siglongjmp)(env as *mut core::ffi::c_void, val) }
 }
 
 #[no_mangle]
@@ -56,7 +57,8 @@ pub extern "C" fn _longjmp(env: *mut JmpBuf, val: c_int) -> ! {
 
 #[no_mangle]
 pub extern "C" fn __longjmp_chk(env: *mut JmpBuf, val: c_int) -> ! {
-    let mut copy = jmp::prepare(env);
+    let mut copy = core::mem::MaybeUninit::uninit();
+    let env = jmp::prepare(env, &mut copy);
     // SAFETY: as in `siglongjmp`.
-    unsafe { (real().longjmp_chk)(&mut copy as *mut JmpBuf as *mut core::ffi::c_void, val) }
+    unsafe { (real().longjmp_chk)(env as *mut core::ffi::c_void, val) }
 }

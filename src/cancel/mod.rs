@@ -68,6 +68,29 @@ pub fn request(t: *mut UThread) -> Result<(), c_int> {
     Ok(())
 }
 
+/// Registers the check a user thread runs as it resumes (`park::on_resume`).
+pub fn init() {
+    park::register_resume_check(on_resume);
+}
+
+/// As `t` (the caller) resumes: its signals first, then a cancellation —
+/// acted on now if asynchronous, else noted for the cancellation point the
+/// thread is in (its wait then ends interrupted, and the point acts).
+fn on_resume(t: *mut UThread) {
+    deliver::on_resume(t);
+    let c = word(t).load(Ordering::Acquire);
+    if !due(c) {
+        return;
+    }
+    if c & CANCEL_ASYNC != 0 {
+        act();
+    }
+    if c & CANCEL_IN_POINT != 0 {
+        // SAFETY: the caller's own descriptor.
+        unsafe { (*t).sig.interrupted.fetch_or(INTR_CANCEL, Ordering::Relaxed) };
+    }
+}
+
 /// Ends the calling user thread as cancelled.
 pub fn act() -> ! {
     let t = sched::current_user().map(|(_, t)| t).expect("cancellation off the carriers");

@@ -104,10 +104,22 @@ const DONE: i32 = -2;
 fn wait_interruptibly(waiter: &Waiter, worker: &AtomicI32) {
     let t = crate::sched::current_user().map(|(_, t)| t);
     let mut interrupted = false;
+    // What interrupted the caller, kept across the waits (each clears it).
+    let mut why = 0;
     loop {
         let deadline = interrupted.then(|| crate::sys::time::now() + REKICK_NS);
-        match waiter.wait_for(deadline, t.is_some()) {
-            Wake::Woken => return,
+        let r = waiter.wait_for(deadline, t.is_some());
+        if let Some(t) = t {
+            why |= crate::park::interruption(t);
+        }
+        match r {
+            Wake::Woken => {
+                if let Some(t) = t {
+                    // SAFETY: the caller's own descriptor.
+                    unsafe { (*t).sig.interrupted.fetch_or(why, Ordering::Relaxed) };
+                }
+                return;
+            }
             Wake::Interrupted | Wake::TimedOut => {
                 interrupted = true;
                 let tid = worker.load(Ordering::Acquire);

@@ -19,25 +19,20 @@ use core::sync::atomic::Ordering;
 
 use super::action::{self, Action, Default};
 use super::{altstack, queue};
-use crate::mem::uthread::{UThread, CANCEL_ACTING, CANCEL_DISABLED, CANCEL_IN_POINT, CANCEL_REQUESTED, INTR_CANCEL, INTR_HANDLER, INTR_NO_RESTART, INTR_WAITED};
+use crate::mem::uthread::{UThread, INTR_HANDLER, INTR_NO_RESTART, INTR_WAITED};
 use crate::park;
 use crate::sched;
 use crate::sys::signal::{self as ksig, bit, SIGMN, UNBLOCKABLE};
 
-/// `park::on_resume`'s check: delivers what `t` (the caller) does not
-/// block, and notes a cancellation it must act on at its cancellation point.
+/// The signal part of `park::on_resume`'s check (the cancel layer's check
+/// calls it first): delivers what `t` (the caller) does not block, and
+/// notes a signal its `sigwait` waits for.
 pub fn on_resume(t: *mut UThread) {
     deliver_pending(t, core::ptr::null_mut());
     // SAFETY: the caller's own descriptor.
     let s = unsafe { &(*t).sig };
     if s.pending.load(Ordering::Acquire) & s.waiting.load(Ordering::Relaxed) != 0 {
         s.interrupted.fetch_or(INTR_WAITED, Ordering::Relaxed);
-    }
-    // SAFETY: the caller's own descriptor.
-    let c = unsafe { (*t).cancel.load(Ordering::Acquire) };
-    if c & (CANCEL_REQUESTED | CANCEL_DISABLED | CANCEL_ACTING | CANCEL_IN_POINT) == CANCEL_REQUESTED | CANCEL_IN_POINT {
-        // SAFETY: as above.
-        unsafe { (*t).sig.interrupted.fetch_or(INTR_CANCEL, Ordering::Relaxed) };
     }
 }
 

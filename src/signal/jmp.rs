@@ -58,17 +58,23 @@ pub fn init() {
     REAL_SIGSETJMP.store(real().sigsetjmp, core::sync::atomic::Ordering::Release);
 }
 
-/// The buffer to jump with: the mask recorded by a user thread is restored
-/// now and not again by glibc.
-pub fn prepare(env: *const JmpBuf) -> JmpBuf {
-    // SAFETY: the program's jmp_buf, set by a setjmp.
-    let mut copy = unsafe { *env };
-    if copy.saved_mask[1] == MARK {
-        if let Some((_, t)) = sched::current_user() {
-            let _ = mask::change(t, libc::SIG_SETMASK, Some(copy.saved_mask[0]));
-        }
-        copy.mask_was_saved = 0;
+/// The buffer to jump with. Only a buffer with the mark (a full jmp_buf a
+/// user thread set with `savemask`) is read whole and copied: the mask it
+/// recorded is restored now and not again by glibc. Any other is used as
+/// it is (it may be a shorter cancellation buffer of `pthread_cleanup_push`,
+/// whose words past the registers are the implementation's; the mark's word
+/// lies within it).
+pub fn prepare(env: *mut JmpBuf, copy: &mut core::mem::MaybeUninit<JmpBuf>) -> *mut JmpBuf {
+    // SAFETY: the mark's word is within every buffer a setjmp entry set.
+    let marked = unsafe { core::ptr::addr_of!((*env).saved_mask[1]).read() } == MARK;
+    if !marked {
+        return env;
     }
-    copy
+    // SAFETY: a marked buffer is a whole jmp_buf.
+    let c = copy.write(unsafe { *env });
+    if let Some((_, t)) = sched::current_user() {
+        let _ = mask::change(t, libc::SIG_SETMASK, Some(c.saved_mask[0]));
+    }
+    c.mask_was_saved = 0;
+    c
 }
-

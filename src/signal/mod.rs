@@ -70,6 +70,5 @@ pub fn init() {
     action::init();
     entry::init();
     jmp::init();
-    crate::park::register_resume_check(deliver::on_resume);
     crate::thread::runtime::register_start_hook(route::start);
 }
