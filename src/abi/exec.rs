@@ -1,7 +1,7 @@
 //! exec, posix_spawn and system, so that a new program starts with the
 //! calling thread's signal mask (`signal::exec`), not its carrier's.
-//! (`execl`, `execlp` and `execle`, which are variadic, are in
-//! src/c/exec.c and end here.)
+//! (`execl`, `execlp` and `execle`, which are variadic, gather their
+//! arguments in src/c/exec.c and end here.)
 
 use core::ffi::{c_char, c_int};
 
@@ -12,6 +12,30 @@ type Argv = *const *const c_char;
 
 extern "C" {
     static environ: Argv;
+    fn mnthread_execl(path: *const c_char, arg: *const c_char, ...) -> c_int;
+    fn mnthread_execlp(file: *const c_char, arg: *const c_char, ...) -> c_int;
+    fn mnthread_execle(path: *const c_char, arg: *const c_char, ...) -> c_int;
+}
+
+// The variadic exec calls: bare jumps into src/c/exec.c (the arguments,
+// variadic ones included, pass untouched).
+
+#[unsafe(naked)]
+#[no_mangle]
+pub unsafe extern "C" fn execl(path: *const c_char, arg: *const c_char) -> c_int {
+    core::arch::naked_asm!("jmp {}", sym mnthread_execl)
+}
+
+#[unsafe(naked)]
+#[no_mangle]
+pub unsafe extern "C" fn execlp(file: *const c_char, arg: *const c_char) -> c_int {
+    core::arch::naked_asm!("jmp {}", sym mnthread_execlp)
+}
+
+#[unsafe(naked)]
+#[no_mangle]
+pub unsafe extern "C" fn execle(path: *const c_char, arg: *const c_char) -> c_int {
+    core::arch::naked_asm!("jmp {}", sym mnthread_execle)
 }
 
 #[no_mangle]

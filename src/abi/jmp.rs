@@ -6,35 +6,47 @@ use core::ffi::c_int;
 use crate::signal::jmp::{self, JmpBuf, REAL_SIGSETJMP};
 use crate::sys::real::real;
 
-macro_rules! setjmp_entry {
-    ($name:ident, $set_savemask:literal) => {
-        /// Records the mask (a call out that preserves every register glibc
-        /// saves), then jumps into glibc's `__sigsetjmp`, which saves the
-        /// caller's registers and return address: it returns twice.
-        #[unsafe(naked)]
-        #[no_mangle]
-        pub unsafe extern "C" fn $name(env: *mut JmpBuf, savemask: c_int) -> c_int {
-            core::arch::naked_asm!(
-                $set_savemask,
-                "push rdi",
-                "push rsi",
-                "sub rsp, 8",
-                "call {save}",
-                "add rsp, 8",
-                "pop rsi",
-                "pop rdi",
-                "mov esi, eax",
-                "jmp qword ptr [rip + {real}]",
-                save = sym jmp::mnthread_jmp_save,
-                real = sym REAL_SIGSETJMP,
-            )
-        }
+/// The setjmp entries: record the mask (a call out that preserves every
+/// register glibc saves), then jump into glibc's `__sigsetjmp`, which saves
+/// the caller's registers and return address: they return twice.
+macro_rules! save_then_glibc {
+    ($set_savemask:literal) => {
+        core::arch::naked_asm!(
+            $set_savemask,
+            "push rdi",
+            "push rsi",
+            "sub rsp, 8",
+            "call {save}",
+            "add rsp, 8",
+            "pop rsi",
+            "pop rdi",
+            "mov esi, eax",
+            "jmp qword ptr [rip + {real}]",
+            save = sym jmp::mnthread_jmp_save,
+            real = sym REAL_SIGSETJMP,
+        )
     };
 }
 
-setjmp_entry!(__sigsetjmp, "");
-setjmp_entry!(setjmp, "mov esi, 1");
-setjmp_entry!(_setjmp, "xor esi, esi");
+/// `__sigsetjmp(env, savemask)` (what the `sigsetjmp` macro calls).
+#[unsafe(naked)]
+#[no_mangle]
+pub unsafe extern "C" fn __sigsetjmp(env: *mut JmpBuf, savemask: c_int) -> c_int {
+    save_then_glibc!("")
+}
+
+/// `setjmp` the function saves the mask (the `<setjmp.h>` macro calls `_setjmp`).
+#[unsafe(naked)]
+#[no_mangle]
+pub unsafe extern "C" fn setjmp(env: *mut JmpBuf) -> c_int {
+    save_then_glibc!("mov esi, 1")
+}
+
+#[unsafe(naked)]
+#[no_mangle]
+pub unsafe extern "C" fn _setjmp(env: *mut JmpBuf) -> c_int {
+    save_then_glibc!("xor esi, esi")
+}
 
 #[no_mangle]
 pub extern "C" fn siglongjmp(env: *mut JmpBuf, val: c_int) -> ! {

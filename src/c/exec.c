@@ -18,7 +18,7 @@ extern char **environ;
         va_end(count_);                                            \
     } while (0)
 
-int execl(const char *path, const char *arg, ...)
+int mnthread_execl(const char *path, const char *arg, ...)
 {
     va_list ap;
     size_t n;
@@ -32,7 +32,7 @@ int execl(const char *path, const char *arg, ...)
     return execve(path, (char *const *)argv, environ);
 }
 
-int execlp(const char *file, const char *arg, ...)
+int mnthread_execlp(const char *file, const char *arg, ...)
 {
     va_list ap;
     size_t n;
@@ -46,7 +46,7 @@ int execlp(const char *file, const char *arg, ...)
     return execvp(file, (char *const *)argv);
 }
 
-int execle(const char *path, const char *arg, ...)
+int mnthread_execle(const char *path, const char *arg, ...)
 {
     va_list ap;
     size_t n;
