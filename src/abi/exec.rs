@@ -22,19 +22,19 @@ extern "C" {
 
 #[unsafe(naked)]
 #[no_mangle]
-pub unsafe extern "C" fn execl(path: *const c_char, arg: *const c_char) -> c_int {
+pub extern "C" fn execl(path: *const c_char, arg: *const c_char) -> c_int {
     core::arch::naked_asm!("jmp {}", sym mnthread_execl)
 }
 
 #[unsafe(naked)]
 #[no_mangle]
-pub unsafe extern "C" fn execlp(file: *const c_char, arg: *const c_char) -> c_int {
+pub extern "C" fn execlp(file: *const c_char, arg: *const c_char) -> c_int {
     core::arch::naked_asm!("jmp {}", sym mnthread_execlp)
 }
 
 #[unsafe(naked)]
 #[no_mangle]
-pub unsafe extern "C" fn execle(path: *const c_char, arg: *const c_char) -> c_int {
+pub extern "C" fn execle(path: *const c_char, arg: *const c_char) -> c_int {
     core::arch::naked_asm!("jmp {}", sym mnthread_execle)
 }
 

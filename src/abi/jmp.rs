@@ -31,20 +31,20 @@ macro_rules! save_then_glibc {
 /// `__sigsetjmp(env, savemask)` (what the `sigsetjmp` macro calls).
 #[unsafe(naked)]
 #[no_mangle]
-pub unsafe extern "C" fn __sigsetjmp(env: *mut JmpBuf, savemask: c_int) -> c_int {
+pub extern "C" fn __sigsetjmp(env: *mut JmpBuf, savemask: c_int) -> c_int {
     save_then_glibc!("")
 }
 
 /// `setjmp` the function saves the mask (the `<setjmp.h>` macro calls `_setjmp`).
 #[unsafe(naked)]
 #[no_mangle]
-pub unsafe extern "C" fn setjmp(env: *mut JmpBuf) -> c_int {
+pub extern "C" fn setjmp(env: *mut JmpBuf) -> c_int {
     save_then_glibc!("mov esi, 1")
 }
 
 #[unsafe(naked)]
 #[no_mangle]
-pub unsafe extern "C" fn _setjmp(env: *mut JmpBuf) -> c_int {
+pub extern "C" fn _setjmp(env: *mut JmpBuf) -> c_int {
     save_then_glibc!("xor esi, esi")
 }
 

@@ -48,9 +48,9 @@ struct Slot {
     restorer: AtomicUsize,
 }
 
-const SLOT: Slot = Slot { seq: AtomicU32::new(0), handler: AtomicUsize::new(0), flags: AtomicU64::new(0), mask: AtomicU64::new(0), restorer: AtomicUsize::new(0) };
-
-static SLOTS: [Slot; NSIG as usize + 1] = [SLOT; NSIG as usize + 1];
+static SLOTS: [Slot; NSIG as usize + 1] = [const {
+    Slot { seq: AtomicU32::new(0), handler: AtomicUsize::new(0), flags: AtomicU64::new(0), mask: AtomicU64::new(0), restorer: AtomicUsize::new(0) }
+}; NSIG as usize + 1];
 static WRITE: Locked<()> = Locked::new(());
 
 /// The program's action for `sig` (1..=64).
