@@ -4,14 +4,15 @@
 //! glibc's pthreads: every thread a program creates is a *user thread* (its
 //! own stack and glibc-compatible TCB, so errno, `__thread` and C++
 //! `thread_local` are its own) run by a few kernel *carrier* threads.
-//! Blocking in join (and, in later milestones, in locks and I/O) parks only
-//! the user thread; the carrier runs another.
+//! Blocking in join, locks, sleeps and I/O parks only the user thread; the
+//! carrier runs another. Signals, masks and cancellation are per user
+//! thread, as POSIX says.
 //!
 //! The folder tree is the layer diagram. Each layer uses only the ones
 //! listed before it (`make test` checks it with `tools/check_layers.py`);
 //! lower layers reach higher ones only through what those register with
 //! them — continuations handed to a switch, work sources polled by the
-//! scheduler, the off-carrier identity:
+//! scheduler, the off-carrier identity, the resume check:
 //! 1. [`sys`] — raw syscalls, resolved glibc entry points, locks, time,
 //!    errno, fatal errors, the set*id broadcast.
 //! 2. [`arch`] — context switch, `%fs`/`%gs` bases, floating-point state.
@@ -28,8 +29,11 @@
 //!    unwinding, stack-overflow reports.
 //! 8. [`io`] — blocking calls that park only the caller: sleeps, reads and
 //!    writes on the poller, the waits offload workers make in the kernel.
-//! 9. [`fork`] — the fork-handler registry and the fork protocol.
-//! 10. [`abi`] — the exported C symbols: checked conversions, nothing else.
+//! 9. [`signal`] — per-thread masks and pending signals, dispositions, the
+//!    router of process-directed signals, delivery, `sigwait`.
+//! 10. [`cancel`] — cancellation requests and points, through the unwinder.
+//! 11. [`fork`] — the fork-handler registry and the fork protocol.
+//! 12. [`abi`] — the exported C symbols: checked conversions, nothing else.
 //!
 //! The design — the picture, the rules, each protocol's invariants, the
 //! alternatives rejected and the glibc facts relied on — is docs/DESIGN.md.
