@@ -13,6 +13,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <signal.h>
 #include <sys/resource.h>
 #include <time.h>
 #include <unistd.h>
@@ -51,6 +52,22 @@ static inline long bench_rss_kib(void)
 
 /* BENCH_ONE_CPU=1: pin the process (and the threads it creates later) to
  * one CPU so that the glibc numbers compare with a single mnthread carrier. */
+static void bench_on_usr1(int sig) { (void)sig; }
+
+/* With BENCH_HANDLER=1 the program installs a SIGUSR1 handler first (which
+ * nothing sends): a program with signal handlers must switch as fast. */
+static inline void bench_maybe_handler(void)
+{
+    const char *e = getenv("BENCH_HANDLER");
+    if (!e || strcmp(e, "1") != 0)
+        return;
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = bench_on_usr1;
+    sigemptyset(&sa.sa_mask);
+    sigaction(SIGUSR1, &sa, NULL);
+}
+
 static inline void bench_maybe_pin(void)
 {
     const char *e = getenv("BENCH_ONE_CPU");

@@ -9,6 +9,7 @@
  * the repetitions reported:
  *   cond_handoff      one condition variable per thread, pthread_cond_signal
  *   cond_handoff_1cv  one shared condition variable, pthread_cond_broadcast
+ * BENCH_HANDLER=1: a SIGUSR1 handler is installed first (bench.h).
  * RESULT cond_handoff <ns per handoff> ns
  * RESULT cond_handoff_1cv <ns per handoff> ns */
 #include "bench.h"
@@ -87,6 +88,7 @@ int main(int argc, char **argv)
     int reps = (int)bench_arg(argc, argv, 2, 5);
     if (reps > MAX_REPS)
         reps = MAX_REPS;
+    bench_maybe_handler();
     variant("cond_handoff", 0, ms, reps);
     variant("cond_handoff_1cv", 1, ms, reps);
     return 0;

@@ -2,6 +2,7 @@
  * usage: yield_pingpong [yields per thread]   (default 500000)
  * Set BENCH_ONE_CPU=1 to pin to one CPU (run.py does, and runs mnthread with
  * MNTHREAD_CARRIERS=1) so every yield hands the CPU to the other thread.
+ * BENCH_HANDLER=1: a SIGUSR1 handler is installed first (bench.h).
  * RESULT yield_pingpong <ns per yield> ns */
 #include "bench.h"
 
@@ -24,6 +25,7 @@ int main(int argc, char **argv)
 {
     per_thread = bench_arg(argc, argv, 1, 500000);
     bench_maybe_pin();
+    bench_maybe_handler();
     pthread_t a, b;
     int rc;
     if ((rc = pthread_create(&a, NULL, yielder, NULL)))
