@@ -485,13 +485,6 @@ fn take_own_share(pid: libc::pid_t, sig: c_int) {
 
 // ---------------------------------------------------------------- waiting
 
-/// A kernel thread's `rt_sigtimedwait`, as glibc's.
-fn kernel_wait(set: u64, info: *mut libc::siginfo_t, ts: *const libc::timespec) -> isize {
-    let set = set & !INTERNAL;
-    // SAFETY: the program's siginfo and timespec (or null).
-    unsafe { raw::syscall6(libc::SYS_rt_sigtimedwait, &set as *const u64 as usize, info as usize, ts as usize, 8, 0, 0) }
-}
-
 /// The `sigtimedwait` family for the calling user thread `t`.
 fn wait_signal(t: *mut UThread, set: u64, info: *mut libc::siginfo_t, deadline: Option<u64>) -> Result<c_int, c_int> {
     let i = wait::wait_for(t, set, deadline)?;
@@ -505,13 +498,14 @@ fn wait_signal(t: *mut UThread, set: u64, info: *mut libc::siginfo_t, deadline: 
 #[no_mangle]
 pub extern "C" fn sigwait(set: *const libc::sigset_t, sig: *mut c_int) -> c_int {
     let Some(s) = set_in(set) else { return libc::EINVAL };
+    let Some(t) = me() else {
+        // SAFETY: glibc's own, for a thread glibc runs (its cancellation too).
+        return unsafe { (real().sigwait)(set, sig) };
+    };
     cancel::point(|| loop {
-        let r = match me() {
-            Some(t) => match wait_signal(t, s, core::ptr::null_mut(), None) {
-                Ok(n) => n as isize,
-                Err(e) => -(e as isize),
-            },
-            None => kernel_wait(s, core::ptr::null_mut(), core::ptr::null()),
+        let r = match wait_signal(t, s, core::ptr::null_mut(), None) {
+            Ok(n) => n as isize,
+            Err(e) => -(e as isize),
         };
         if r > 0 {
             // SAFETY: the program's out-parameter.
@@ -521,7 +515,7 @@ pub extern "C" fn sigwait(set: *const libc::sigset_t, sig: *mut c_int) -> c_int 
         if r != -(libc::EINTR as isize) {
             return -r as c_int;
         }
-        if me().is_some_and(|t| crate::park::interruption(t) & crate::mem::uthread::INTR_CANCEL != 0) {
+        if crate::park::interruption(t) & crate::mem::uthread::INTR_CANCEL != 0 {
             return libc::EINTR;
         }
     })
@@ -535,8 +529,11 @@ pub extern "C" fn sigwaitinfo(set: *const libc::sigset_t, info: *mut libc::sigin
 #[no_mangle]
 pub extern "C" fn sigtimedwait(set: *const libc::sigset_t, info: *mut libc::siginfo_t, ts: *const libc::timespec) -> c_int {
     let Some(s) = set_in(set) else { return fail(libc::EFAULT) };
+    let Some(t) = me() else {
+        // SAFETY: glibc's own, for a thread glibc runs.
+        return unsafe { (real().sigtimedwait)(set, info, ts) };
+    };
     cancel::point(|| {
-        let Some(t) = me() else { return libc_result(kernel_wait(s, info, ts)) as c_int };
         let deadline = if ts.is_null() {
             None
         } else {
@@ -557,14 +554,11 @@ pub extern "C" fn sigtimedwait(set: *const libc::sigset_t, info: *mut libc::sigi
 #[no_mangle]
 pub extern "C" fn sigsuspend(set: *const libc::sigset_t) -> c_int {
     let Some(s) = set_in(set) else { return fail(libc::EFAULT) };
-    cancel::point(|| match me() {
-        Some(t) => fail(wait::suspend(t, Some(s))),
-        None => {
-            let s = s & !INTERNAL;
-            // SAFETY: a set on this stack.
-            libc_result(unsafe { raw::syscall3(libc::SYS_rt_sigsuspend, &s as *const u64 as usize, 8, 0) }) as c_int
-        }
-    })
+    match me() {
+        Some(t) => cancel::point(|| fail(wait::suspend(t, Some(s)))),
+        // SAFETY: glibc's own, for a thread glibc runs.
+        None => unsafe { (real().sigsuspend)(set) },
+    }
 }
 
 #[no_mangle]
@@ -574,11 +568,11 @@ pub extern "C" fn __sigsuspend(set: *const libc::sigset_t) -> c_int {
 
 #[no_mangle]
 pub extern "C" fn pause() -> c_int {
-    cancel::point(|| match me() {
-        Some(t) => fail(wait::suspend(t, None)),
-        // SAFETY: glibc's pause is a plain ppoll-free wait; the raw call is the same.
-        None => libc_result(unsafe { raw::syscall3(libc::SYS_pause, 0, 0, 0) }) as c_int,
-    })
+    match me() {
+        Some(t) => cancel::point(|| fail(wait::suspend(t, None))),
+        // SAFETY: glibc's own, for a thread glibc runs.
+        None => unsafe { (real().pause)() },
+    }
 }
 
 /// `sigpause(sig)` (XPG): waits with `sig` removed from the mask.
