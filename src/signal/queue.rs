@@ -83,3 +83,45 @@ pub fn pending(t: *mut UThread) -> u64 {
     // SAFETY: descriptors are type-stable.
     unsafe { (*t).sig.pending.load(Ordering::Acquire) }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::mem::uthread::SLAB;
+
+    fn info(sig: c_int, value: usize) -> libc::siginfo_t {
+        // SAFETY: all-zero is a valid siginfo.
+        let mut i: libc::siginfo_t = unsafe { core::mem::zeroed() };
+        i.si_signo = sig;
+        i.si_errno = value as c_int;
+        i
+    }
+
+    #[test]
+    fn standard_signals_merge_real_time_ones_queue_lowest_first() {
+        let t = SLAB.alloc().expect("a descriptor");
+        let rt = 40;
+        assert!(push(t, &info(rt, 1)));
+        assert!(push(t, &info(libc::SIGUSR2, 2)));
+        assert!(!push(t, &info(libc::SIGUSR2, 3)), "a second SIGUSR2 merges");
+        assert!(push(t, &info(rt, 4)));
+        assert!(push(t, &info(libc::SIGHUP, 5)));
+        assert_eq!(pending(t), bit(rt) | bit(libc::SIGUSR2) | bit(libc::SIGHUP));
+        // Only what the set allows, lowest-numbered first, oldest first.
+        assert!(take(t, bit(libc::SIGTERM)).is_none());
+        let order: Vec<(c_int, c_int)> = core::iter::from_fn(|| take(t, !0)).map(|i| (i.si_signo, i.si_errno)).collect();
+        assert_eq!(order, vec![(libc::SIGHUP, 5), (libc::SIGUSR2, 2), (rt, 1), (rt, 4)]);
+        assert_eq!(pending(t), 0);
+    }
+
+    #[test]
+    fn a_bit_stays_while_instances_remain() {
+        let t = SLAB.alloc().expect("a descriptor");
+        push(t, &info(41, 1));
+        push(t, &info(41, 2));
+        assert_eq!(take(t, bit(41)).map(|i| i.si_errno), Some(1));
+        assert_eq!(pending(t), bit(41));
+        assert_eq!(take(t, bit(41)).map(|i| i.si_errno), Some(2));
+        assert_eq!(pending(t), 0);
+    }
+}
