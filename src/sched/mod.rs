@@ -153,11 +153,30 @@ pub struct Carrier {
     /// The carrier's kernel alternate signal stack (base, size), set once
     /// by its kernel thread.
     altstack: [AtomicUsize; 2],
+    /// A `SIGMN` is on its way to this carrier (see [`Carrier::kick`]).
+    kicked: AtomicBool,
 }
 
 impl Carrier {
     pub fn altstack(&self) -> (usize, usize) {
         (self.altstack[0].load(Ordering::Relaxed), self.altstack[1].load(Ordering::Relaxed))
+    }
+
+    /// Sends the runtime's `SIGMN` to this carrier's kernel thread, unless
+    /// one is already on its way: it is a real-time signal, so every send
+    /// would queue another, and a burst of them would nest handler frames
+    /// on the running thread's stack.
+    pub fn kick(&self) {
+        let tid = self.tid.load(Ordering::Relaxed);
+        if tid > 0 && !self.kicked.swap(true, Ordering::AcqRel) {
+            crate::sys::signal::tgkill(tid, crate::sys::signal::SIGMN);
+        }
+    }
+
+    /// The `SIGMN` sent by [`Carrier::kick`] has arrived (its handler
+    /// calls this first): a later kick sends another.
+    pub fn kick_arrived(&self) {
+        self.kicked.store(false, Ordering::Release);
     }
 
     pub fn set_altstack(&self, base: usize, size: usize) {
@@ -213,6 +232,7 @@ fn new_carrier(id: usize) -> Carrier {
         state: AtomicU8::new(ACTIVE),
         spare_word: AtomicU32::new(0),
         altstack: [AtomicUsize::new(0), AtomicUsize::new(0)],
+        kicked: AtomicBool::new(false),
     }
 }
 

@@ -3,10 +3,13 @@
 //!
 //! A program handler (or SIG_DFL/SIG_IGN) is recorded here; the kernel gets
 //! [`entry`](super::entry)'s handler for every signal with a program
-//! handler, and for SIGSEGV and SIGBUS always (stack-overflow reports), with
-//! SA_NODEFER and an empty mask so that a carrier's kernel mask never
-//! changes (the program's mask and flags are applied to the user thread by
-//! delivery); SIG_DFL and SIG_IGN go to the kernel as they are, so the
+//! handler, and for SIGSEGV and SIGBUS always (stack-overflow reports),
+//! with the program's mask and flags (which count where the kernel itself
+//! delivers: threads mnthread does not run; carriers block these signals
+//! and delivery applies them to the user thread) — except that faults get
+//! SA_NODEFER and an empty mask, so that a fault handler that parks never
+//! leaves its carrier's kernel mask changed; SIG_DFL and SIG_IGN go to the
+//! kernel as they are, so the
 //! kernel discards ignored signals and carries out default actions of
 //! signals it delivers itself. SIGCHLD's SA_NOCLDSTOP/SA_NOCLDWAIT reach the
 //! kernel, which acts on them when the child changes state.
@@ -125,16 +128,21 @@ fn kernel_action(sig: c_int, a: &Action) -> KernelSigaction {
     if !mine {
         return KernelSigaction { handler: a.handler, flags: a.flags & KERNEL_FLAGS, restorer: 0, mask: 0 };
     }
-    // SA_RESTART as the program asked: it decides for a kernel thread
-    // mnthread does not run (main before the runtime starts, foreign
-    // threads), where the kernel interrupts the call itself. Carriers block
-    // these signals, and the runtime's own `SIGMN` always restarts.
-    let mut flags = libc::SA_NODEFER as u64 | (a.flags & (KERNEL_FLAGS | libc::SA_RESTART as u64));
+    // SA_RESTART, SA_NODEFER and the mask as the program asked: they count
+    // for a kernel thread mnthread does not run (main before the runtime
+    // starts, foreign threads), where the kernel delivers itself (blocking
+    // the signal meanwhile keeps queued real-time signals in order).
+    // Carriers block these signals (delivery to user threads applies the
+    // program's mask in user space), except faults: their handlers never
+    // block anything in the kernel, since one that parks would leave its
+    // carrier's kernel mask changed for the next thread.
+    let flags = a.flags & (KERNEL_FLAGS | (libc::SA_RESTART | libc::SA_NODEFER) as u64);
     if SYNCHRONOUS & bit(sig) != 0 {
         // A fault may be a stack overflow: there is no stack left.
-        flags |= libc::SA_ONSTACK as u64;
+        let flags = (a.flags & (KERNEL_FLAGS | libc::SA_RESTART as u64)) | (libc::SA_ONSTACK | libc::SA_NODEFER) as u64;
+        return ksig::handler_action(super::entry::handler_address(), flags, 0);
     }
-    ksig::handler_action(super::entry::handler_address(), flags, 0)
+    ksig::handler_action(super::entry::handler_address(), flags, a.mask & !(INTERNAL | UNBLOCKABLE | SYNCHRONOUS))
 }
 
 /// `sigaction` for a valid `sig`: records `new` (if any) and gives the

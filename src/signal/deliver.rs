@@ -22,7 +22,7 @@ use super::{altstack, queue};
 use crate::mem::uthread::{UThread, INTR_HANDLER, INTR_NO_RESTART, INTR_WAITED};
 use crate::park;
 use crate::sched;
-use crate::sys::signal::{self as ksig, bit, SIGMN, UNBLOCKABLE};
+use crate::sys::signal::{self as ksig, bit, UNBLOCKABLE};
 
 /// The signal part of `park::on_resume`'s check (the cancel layer's check
 /// calls it first): delivers what `t` (the caller) does not block, and
@@ -165,10 +165,7 @@ pub fn wake(t: *mut UThread) {
 pub fn kick_running(t: *mut UThread) {
     for c in sched::carriers() {
         if c.current.load(Ordering::SeqCst) == t {
-            let tid = c.tid.load(Ordering::Relaxed);
-            if tid > 0 {
-                ksig::tgkill(tid, SIGMN);
-            }
+            c.kick();
         }
     }
 }

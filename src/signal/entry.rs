@@ -123,6 +123,14 @@ fn async_cancel_due(t: *mut UThread) -> bool {
 
 /// What the C entry calls: 1 asks it to act on an asynchronous cancellation.
 extern "C" fn mnthread_on_signal(sig: c_int, info: *mut libc::siginfo_t, uc: *mut c_void) -> c_int {
+    if sig == SIGMN {
+        let gs = crate::arch::gs_base();
+        if gs != 0 {
+            // SAFETY: a non-zero %gs is a carrier's (never freed), perhaps
+            // inherited: at worst another kick gets through sooner.
+            unsafe { (*(gs as *const Carrier)).kick_arrived() };
+        }
+    }
     match sched::this_carrier() {
         Some(c) => on_carrier(c, sig, info, uc),
         None => {

@@ -131,11 +131,8 @@ fn kick_deferred() -> bool {
     for c in sched::carriers() {
         let t = c.current.load(Ordering::Acquire);
         if !t.is_null() && due_while_running(t) {
-            let tid = c.tid.load(Ordering::Relaxed);
-            if tid > 0 {
-                ksig::tgkill(tid, SIGMN);
-                any = true;
-            }
+            c.kick();
+            any = true;
         }
     }
     any
