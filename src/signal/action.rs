@@ -128,15 +128,15 @@ fn kernel_action(sig: c_int, a: &Action) -> KernelSigaction {
     if !mine {
         return KernelSigaction { handler: a.handler, flags: a.flags & KERNEL_FLAGS, restorer: 0, mask: 0 };
     }
-    // SA_RESTART, SA_NODEFER and the mask as the program asked: they count
-    // for a kernel thread mnthread does not run (main before the runtime
-    // starts, foreign threads), where the kernel delivers itself (blocking
+    // SA_RESTART, SA_NODEFER, SA_ONSTACK and the mask as the program asked:
+    // they count for a kernel thread mnthread does not run (main before the
+    // runtime starts, foreign threads), where the kernel delivers itself (blocking
     // the signal meanwhile keeps queued real-time signals in order).
     // Carriers block these signals (delivery to user threads applies the
     // program's mask in user space), except faults: their handlers never
     // block anything in the kernel, since one that parks would leave its
     // carrier's kernel mask changed for the next thread.
-    let flags = a.flags & (KERNEL_FLAGS | (libc::SA_RESTART | libc::SA_NODEFER) as u64);
+    let flags = a.flags & (KERNEL_FLAGS | (libc::SA_RESTART | libc::SA_NODEFER | libc::SA_ONSTACK) as u64);
     if SYNCHRONOUS & bit(sig) != 0 {
         // A fault may be a stack overflow: there is no stack left.
         let flags = (a.flags & (KERNEL_FLAGS | libc::SA_RESTART as u64)) | (libc::SA_ONSTACK | libc::SA_NODEFER) as u64;
