@@ -99,8 +99,10 @@ const DONE: i32 = -2;
 
 /// Waits for the worker's wake-up. When a signal handler (or a
 /// cancellation) interrupts the caller meanwhile, the worker's call is
-/// interrupted too with `SIGMN` — a wait there returns EINTR (a call the
-/// kernel restarts goes on) — again every `REKICK_NS` until it returns.
+/// interrupted too: asked to abandon it, the worker gets `SIGMN`, whose
+/// handler makes the blocking system call return EINTR even where the
+/// kernel would restart it (`sys::signal::abandon_call`) — again every
+/// `REKICK_NS` until it returns (a signal may come just before the call).
 fn wait_interruptibly(waiter: &Waiter, worker: &AtomicI32) {
     let t = crate::sched::current_user().map(|(_, t)| t);
     let mut interrupted = false;
@@ -126,6 +128,7 @@ fn wait_interruptibly(waiter: &Waiter, worker: &AtomicI32) {
                 // The worker cannot leave the job (and take another, which
                 // the signal would then interrupt) while we signal it.
                 if tid > 0 && worker.compare_exchange(tid, KICKING, Ordering::AcqRel, Ordering::Relaxed).is_ok() {
+                    crate::sys::signal::ask_to_abandon(tid);
                     crate::sys::signal::tgkill(tid, crate::sys::signal::SIGMN);
                     worker.store(tid, Ordering::Release);
                 }
@@ -179,6 +182,7 @@ extern "C" fn worker_main(_: *mut c_void) -> *mut c_void {
         while w.compare_exchange(me, DONE, Ordering::AcqRel, Ordering::Relaxed).is_err() {
             core::hint::spin_loop();
         }
+        crate::sys::signal::withdraw_abandon(me);
         // SAFETY: the waiter is still waiting (for exactly this wake-up).
         unsafe { Waiter::wake(waiter) };
     }

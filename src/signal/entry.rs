@@ -229,6 +229,10 @@ fn set_saved_mask(uc: *mut c_void, mask: u64) {
 /// A signal on a kernel thread mnthread does not run (see the module doc).
 fn off_carrier(sig: c_int, info: *mut libc::siginfo_t, uc: *mut c_void) {
     if sig == SIGMN {
+        // SAFETY: the kernel's ucontext for this signal.
+        if unsafe { ksig::abandon_call(uc) } {
+            return;
+        }
         let f = CHAINED.load(Ordering::Acquire);
         if f != 0 {
             // SAFETY: glibc's SA_SIGINFO handler, saved by `take_back_sigmn`.

@@ -36,6 +36,55 @@ pub const CARRIER_MASK: u64 = !(SYNCHRONOUS | INTERNAL);
 /// monitor, the signal router): only the runtime's signals get through.
 pub const HELPER_MASK: u64 = !INTERNAL;
 
+/// Kernel threads asked to abandon the system call they block in (offload
+/// workers whose caller was interrupted: `park::offload`), by thread id.
+static ABANDON: [core::sync::atomic::AtomicI32; 32] = [const { core::sync::atomic::AtomicI32::new(0) }; 32];
+
+/// Asks kernel thread `tid` to end its blocking call with EINTR when
+/// `SIGMN` reaches it (see [`abandon_call`]); then send it `SIGMN`.
+pub fn ask_to_abandon(tid: i32) {
+    use core::sync::atomic::Ordering;
+    if ABANDON.iter().any(|s| s.load(Ordering::Acquire) == tid) {
+        return;
+    }
+    let _ = ABANDON.iter().find(|s| s.compare_exchange(0, tid, Ordering::AcqRel, Ordering::Relaxed).is_ok());
+}
+
+/// In a `SIGMN` handler on a kernel thread that was asked to abandon its
+/// call: if the interrupted context is at a system call instruction — the
+/// kernel rewinds to it to restart a call interrupted under SA_RESTART, or
+/// the call was about to start — makes that call return -EINTR instead.
+/// True if done.
+///
+/// # Safety
+/// `uc` is the kernel's ucontext of this signal.
+pub unsafe fn abandon_call(uc: *mut core::ffi::c_void) -> bool {
+    use core::sync::atomic::Ordering;
+    let me = gettid();
+    let Some(slot) = ABANDON.iter().find(|s| s.load(Ordering::Acquire) == me) else { return false };
+    // SAFETY: per the contract; the instruction bytes at the interrupted
+    // pc are mapped code of this thread.
+    unsafe {
+        let g = &mut (*(uc as *mut libc::ucontext_t)).uc_mcontext.gregs;
+        let pc = g[libc::REG_RIP as usize] as usize;
+        if *(pc as *const [u8; 2]) != [0x0f, 0x05] {
+            return false;
+        }
+        g[libc::REG_RIP as usize] = (pc + 2) as i64;
+        g[libc::REG_RAX as usize] = -(libc::EINTR as i64);
+    }
+    slot.store(0, Ordering::Release);
+    true
+}
+
+/// Withdraws a request of [`ask_to_abandon`] (the call ended by itself).
+pub fn withdraw_abandon(tid: i32) {
+    use core::sync::atomic::Ordering;
+    for s in &ABANDON {
+        let _ = s.compare_exchange(tid, 0, Ordering::AcqRel, Ordering::Relaxed);
+    }
+}
+
 /// The kernel's `struct sigaction` on x86_64.
 #[repr(C)]
 #[derive(Clone, Copy)]
