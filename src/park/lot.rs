@@ -17,8 +17,9 @@
 //! * A timed-out waiter removes its node itself; if a waker had already
 //!   unlinked it, it waits for that wake-up to land before returning (and
 //!   reports being woken: the wake-up was consumed, so it must count). A
-//!   kernel thread whose sleep a signal handler interrupted leaves the
-//!   same way (EINTR for the callers that report it, such as sem_wait).
+//!   waiter whose sleep a signal handler interrupted (or that must act on
+//!   a cancellation) leaves the same way (EINTR for the callers that
+//!   report it, such as sem_wait).
 //! * `bits` filter wake-ups as FUTEX_WAIT_BITSET/WAKE_BITSET do: a wake with
 //!   mask `m` takes only nodes with `bits & m != 0`.
 //!

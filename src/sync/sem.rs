@@ -127,9 +127,9 @@ impl Sem {
     }
 
     /// Sleeps while the value is 0 (0 woken or spurious, EAGAIN, ETIMEDOUT,
-    /// EINTR). A kernel thread's sleep is interrupted by a signal handler,
-    /// so sem_wait reports EINTR as glibc's does; a parked user thread does
-    /// not see signals yet.
+    /// EINTR). A signal handler (or a cancellation) interrupts the sleep of
+    /// a kernel thread and of a parked user thread alike, so sem_wait
+    /// reports EINTR as glibc's does.
     fn wait_zero(&self, scope: Scope, deadline: Option<u64>) -> c_int {
         futex::wait(self.value_word(), 0, deadline, scope)
     }
