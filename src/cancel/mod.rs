@@ -1,8 +1,8 @@
 //! Layer 8b: thread cancellation.
 //!
 //! State is the descriptor's `cancel` word (`CANCEL_*` bits in
-//! `mem::uthread`): requested, disabled, asynchronous, acting, and "inside
-//! a cancellation point". A request acts when it is requested and neither
+//! `mem::uthread`): requested, disabled, asynchronous, acting; and its
+//! `in_cancel_point` mark, which only the thread itself touches. A request acts when it is requested and neither
 //! disabled nor already acting:
 //! * **Deferred** (the default): at a cancellation point. Every blocking
 //!   export that POSIX makes a cancellation point runs inside [`point`]: it
@@ -25,7 +25,7 @@
 use core::ffi::{c_int, c_void};
 use core::sync::atomic::Ordering;
 
-use crate::mem::uthread::{UThread, CANCEL_ACTING, CANCEL_ASYNC, CANCEL_DISABLED, CANCEL_IN_POINT, CANCEL_REQUESTED, EXITED, FREE, INTR_CANCEL};
+use crate::mem::uthread::{UThread, CANCEL_ACTING, CANCEL_ASYNC, CANCEL_DISABLED, CANCEL_REQUESTED, EXITED, FREE, INTR_CANCEL};
 use crate::park;
 use crate::sched;
 use crate::signal::deliver;
@@ -85,7 +85,8 @@ fn on_resume(t: *mut UThread) {
     if c & CANCEL_ASYNC != 0 {
         act();
     }
-    if c & CANCEL_IN_POINT != 0 {
+    // SAFETY: the caller's own descriptor.
+    if unsafe { (*t).in_cancel_point.load(Ordering::Relaxed) } {
         // SAFETY: the caller's own descriptor.
         unsafe { (*t).sig.interrupted.fetch_or(INTR_CANCEL, Ordering::Relaxed) };
     }
@@ -127,10 +128,12 @@ pub fn set_bit(t: *mut UThread, bit: u32, on: bool) -> bool {
 pub fn point<R>(call: impl FnOnce() -> R) -> R {
     let Some((_, t)) = sched::current_user() else { return call() };
     test(t);
-    let w = word(t);
-    w.fetch_or(CANCEL_IN_POINT, Ordering::SeqCst);
+    // SAFETY: the caller's own descriptor; only it reads the mark.
+    let mark = unsafe { &(*t).in_cancel_point };
+    let outer = mark.load(Ordering::Relaxed);
+    mark.store(true, Ordering::Relaxed);
     let r = call();
-    w.fetch_and(!CANCEL_IN_POINT, Ordering::SeqCst);
+    mark.store(outer, Ordering::Relaxed);
     if park::interruption(t) & INTR_CANCEL != 0 {
         act();
     }

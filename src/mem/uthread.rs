@@ -93,6 +93,9 @@ pub struct UThread {
     pub sig: SignalData,
     /// Cancellation state, the `CANCEL_*` bits (the cancel layer's).
     pub cancel: AtomicU32,
+    /// The thread is inside a cancellation point (written and read only by
+    /// the thread itself).
+    pub in_cancel_point: core::sync::atomic::AtomicBool,
 }
 
 /// A user thread's signal state. Sets are the kernel's layout (bit `n - 1`
@@ -154,8 +157,6 @@ pub const CANCEL_DISABLED: u32 = 2;
 pub const CANCEL_ASYNC: u32 = 4;
 /// The thread is unwinding for its cancellation (it acts once).
 pub const CANCEL_ACTING: u32 = 8;
-/// The thread is inside a cancellation point.
-pub const CANCEL_IN_POINT: u32 = 16;
 
 pub static SLAB: Slab<UThread> = Slab::new();
 
