@@ -55,6 +55,11 @@ fn me() -> Option<*mut UThread> {
 #[no_mangle]
 pub extern "C" fn sigaction(sig: c_int, act: *const libc::sigaction, old: *mut libc::sigaction) -> c_int {
     runtime::main_thread();
+    if action::in_vfork_child() {
+        // The child's own kernel dispositions, as glibc would set them.
+        // SAFETY: glibc's sigaction with the program's arguments.
+        return unsafe { (real().sigaction)(sig, act, old) };
+    }
     if !action::valid(sig, !act.is_null()) {
         return fail(libc::EINVAL);
     }

@@ -163,10 +163,27 @@ pub fn reset_for_delivery(sig: c_int) {
     set(sig, Some(Action::DEFAULT));
 }
 
+/// The process id the table belongs to (see [`in_vfork_child`]).
+static OWNER: core::sync::atomic::AtomicI32 = core::sync::atomic::AtomicI32::new(0);
+
+/// Whether the caller is a `vfork` child (or a `clone` sharing our memory
+/// but not our signal handlers): it shares this table with its parent but
+/// has dispositions of its own in the kernel, which are all it may change
+/// (CPython's child resets every handler before it execs).
+pub fn in_vfork_child() -> bool {
+    ksig::getpid() != OWNER.load(Ordering::Relaxed)
+}
+
+/// A fork child owns its copy of the table.
+pub fn forked() {
+    OWNER.store(ksig::getpid(), Ordering::Relaxed);
+}
+
 /// Adopts the dispositions the process has (inherited SIG_IGN, handlers
 /// installed before this library's constructor): their handlers become the
 /// program's actions, behind mnthread's entry point.
 pub fn init() {
+    forked();
     for sig in 1..=NSIG {
         if !valid(sig, true) {
             continue;

@@ -305,6 +305,7 @@ pub fn unregister_waiter(t: *mut UThread) {
 /// # Safety
 /// Only one thread may exist in the process.
 pub unsafe fn restart_in_child() {
+    action::forked();
     // SAFETY: per the contract.
     unsafe { WAITERS.forget_holder() };
     WAITERS.with(|w| w.0.clear());
