@@ -204,43 +204,50 @@ pub fn route(info: &libc::siginfo_t) {
 fn route_once(info: &libc::siginfo_t) -> bool {
     let sig = info.si_signo;
     let router = ROUTER_TID.load(Ordering::Acquire);
-    WAITERS.with(|w| {
-        // SAFETY: registered waiters stay registered until they take the lock.
-        if let Some(&t) = w.0.iter().find(|&&t| unsafe { (*t).sig.waiting.load(Ordering::SeqCst) } & bit(sig) != 0) {
+    // The list is looked at only while someone waits (a waiter registers
+    // before it looks at the kernel and its queue, so one registering now
+    // finds a signal this routing leaves there).
+    if WAITING.load(Ordering::SeqCst) > 0 {
+        let given = WAITERS.with(|w| {
+            // SAFETY: registered waiters stay registered until they take the lock.
+            let t = *w.0.iter().find(|&&t| unsafe { (*t).sig.waiting.load(Ordering::SeqCst) } & bit(sig) != 0)?;
             // Older ones may wait in the kernel: keep the order there.
             if parked(bit(sig)) == 0 || !requeue(info) {
                 queue::push(t, info);
             }
             park::unpark(t);
+            Some(())
+        });
+        if given.is_some() {
             return false;
         }
-        if action::ignored(sig) {
-            return false;
-        }
-        let give = |t: *mut UThread| {
-            if action::get(sig).handler == libc::SIG_DFL {
-                deliver::default_action(sig);
-            } else {
-                deliver::post(t, info);
-            }
-            false
-        };
-        if let Some(t) = taker(sig) {
-            return give(t);
-        }
-        let fresh = PARKED.fetch_or(bit(sig), Ordering::SeqCst) & bit(sig) == 0;
-        if fresh && router > 0 && router != ksig::gettid() {
-            return true;
-        }
-        if let Some(t) = taker(sig) {
-            PARKED.fetch_and(!bit(sig), Ordering::SeqCst);
-            return give(t);
-        }
-        if !requeue(info) {
-            PROCESS.with(|p| p.0.push(*info));
+    }
+    if action::ignored(sig) {
+        return false;
+    }
+    let give = |t: *mut UThread| {
+        if action::get(sig).handler == libc::SIG_DFL {
+            deliver::default_action(sig);
+        } else {
+            deliver::post(t, info);
         }
         false
-    })
+    };
+    if let Some(t) = taker(sig) {
+        return give(t);
+    }
+    let fresh = PARKED.fetch_or(bit(sig), Ordering::SeqCst) & bit(sig) == 0;
+    if fresh && router > 0 && router != ksig::gettid() {
+        return true;
+    }
+    if let Some(t) = taker(sig) {
+        PARKED.fetch_and(!bit(sig), Ordering::SeqCst);
+        return give(t);
+    }
+    if !requeue(info) {
+        PROCESS.with(|p| p.0.push(*info));
+    }
+    false
 }
 
 /// Signals the router took that no thread could take and the kernel
@@ -294,11 +301,16 @@ pub fn route_later(info: &libc::siginfo_t) {
 /// says: a signal of that set the router takes goes to it first.
 pub fn register_waiter(t: *mut UThread) {
     WAITERS.with(|w| w.0.push(t));
+    WAITING.fetch_add(1, Ordering::SeqCst);
 }
 
 pub fn unregister_waiter(t: *mut UThread) {
     WAITERS.with(|w| w.0.retain(|&x| x != t));
+    WAITING.fetch_sub(1, Ordering::SeqCst);
 }
+
+/// How many threads are registered in `WAITERS`.
+static WAITING: AtomicU64 = AtomicU64::new(0);
 
 /// In a fork child: the parent's router is gone, and so are its waiters.
 ///
@@ -309,6 +321,7 @@ pub unsafe fn restart_in_child() {
     // SAFETY: per the contract.
     unsafe { WAITERS.forget_holder() };
     WAITERS.with(|w| w.0.clear());
+    WAITING.store(0, Ordering::Relaxed);
     // SAFETY: per the contract.
     unsafe { PROCESS.forget_holder() };
     RETRY.store(false, Ordering::Relaxed);
