@@ -93,8 +93,12 @@ fn spawn_attr(attr: *const libc::posix_spawnattr_t, copy: &mut libc::posix_spawn
     copy
 }
 
-#[no_mangle]
-pub extern "C" fn posix_spawn(
+type Spawn = unsafe extern "C" fn(*mut libc::pid_t, *const c_char, *const libc::posix_spawn_file_actions_t, *const libc::posix_spawnattr_t, *const *mut c_char, *const *mut c_char) -> c_int;
+
+/// glibc's `spawn` (posix_spawn or posix_spawnp) with the calling thread's
+/// mask for the child (see `spawn_attr`).
+fn spawn_with(
+    spawn: Spawn,
     pid: *mut libc::pid_t,
     path: *const c_char,
     actions: *const libc::posix_spawn_file_actions_t,
@@ -105,8 +109,20 @@ pub extern "C" fn posix_spawn(
     // SAFETY: all-zero is a valid (uninitialised) attribute object.
     let mut copy: libc::posix_spawnattr_t = unsafe { core::mem::zeroed() };
     let a = spawn_attr(attr, &mut copy);
-    // SAFETY: glibc's posix_spawn with the program's arguments.
-    unsafe { (real().posix_spawn)(pid, path, actions, a, argv, envp) }
+    // SAFETY: glibc's function with the program's arguments.
+    unsafe { spawn(pid, path, actions, a, argv, envp) }
+}
+
+#[no_mangle]
+pub extern "C" fn posix_spawn(
+    pid: *mut libc::pid_t,
+    path: *const c_char,
+    actions: *const libc::posix_spawn_file_actions_t,
+    attr: *const libc::posix_spawnattr_t,
+    argv: *const *mut c_char,
+    envp: *const *mut c_char,
+) -> c_int {
+    spawn_with(real().posix_spawn, pid, path, actions, attr, argv, envp)
 }
 
 #[no_mangle]
@@ -118,9 +134,5 @@ pub extern "C" fn posix_spawnp(
     argv: *const *mut c_char,
     envp: *const *mut c_char,
 ) -> c_int {
-    // SAFETY: all-zero is a valid (uninitialised) attribute object.
-    let mut copy: libc::posix_spawnattr_t = unsafe { core::mem::zeroed() };
-    let a = spawn_attr(attr, &mut copy);
-    // SAFETY: glibc's posix_spawnp with the program's arguments.
-    unsafe { (real().posix_spawnp)(pid, file, actions, a, argv, envp) }
+    spawn_with(real().posix_spawnp, pid, file, actions, attr, argv, envp)
 }

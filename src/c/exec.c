@@ -7,27 +7,33 @@
 
 extern char **environ;
 
-/* Counts the arguments up to the NULL (the first included). */
-#define GATHER(first, ap, argv, n)                                 \
-    do {                                                           \
-        va_list count_;                                            \
-        va_copy(count_, ap);                                       \
-        n = 1;                                                     \
-        while (va_arg(count_, const char *) != NULL)               \
-            n++;                                                   \
-        va_end(count_);                                            \
-    } while (0)
+/* How many arguments follow in `ap` up to the NULL, the NULL included. */
+static size_t count(va_list ap)
+{
+    va_list c;
+    va_copy(c, ap);
+    size_t n = 1;
+    while (va_arg(c, const char *) != NULL)
+        n++;
+    va_end(c);
+    return n;
+}
+
+/* argv = arg, then the n arguments of `ap` (the last one NULL). */
+static void gather(const char **argv, const char *arg, va_list ap, size_t n)
+{
+    argv[0] = arg;
+    for (size_t i = 1; i <= n; i++)
+        argv[i] = va_arg(ap, const char *);
+}
 
 int mnthread_execl(const char *path, const char *arg, ...)
 {
     va_list ap;
-    size_t n;
     va_start(ap, arg);
-    GATHER(arg, ap, argv, n);
+    size_t n = count(ap);
     const char *argv[n + 1];
-    argv[0] = arg;
-    for (size_t i = 1; i <= n; i++)
-        argv[i] = va_arg(ap, const char *);
+    gather(argv, arg, ap, n);
     va_end(ap);
     return execve(path, (char *const *)argv, environ);
 }
@@ -35,13 +41,10 @@ int mnthread_execl(const char *path, const char *arg, ...)
 int mnthread_execlp(const char *file, const char *arg, ...)
 {
     va_list ap;
-    size_t n;
     va_start(ap, arg);
-    GATHER(arg, ap, argv, n);
+    size_t n = count(ap);
     const char *argv[n + 1];
-    argv[0] = arg;
-    for (size_t i = 1; i <= n; i++)
-        argv[i] = va_arg(ap, const char *);
+    gather(argv, arg, ap, n);
     va_end(ap);
     return execvp(file, (char *const *)argv);
 }
@@ -49,13 +52,10 @@ int mnthread_execlp(const char *file, const char *arg, ...)
 int mnthread_execle(const char *path, const char *arg, ...)
 {
     va_list ap;
-    size_t n;
     va_start(ap, arg);
-    GATHER(arg, ap, argv, n);
+    size_t n = count(ap);
     const char *argv[n + 1];
-    argv[0] = arg;
-    for (size_t i = 1; i <= n; i++)
-        argv[i] = va_arg(ap, const char *);
+    gather(argv, arg, ap, n);
     char *const *envp = va_arg(ap, char *const *);
     va_end(ap);
     return execve(path, (char *const *)argv, envp);

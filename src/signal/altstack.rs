@@ -42,7 +42,7 @@ fn within(sp: usize, (base, size): (usize, usize)) -> bool {
 
 /// Calls `handler(sig, info, uc)` for the calling thread `t` on the stack
 /// it must run on (see the module doc).
-pub fn call_handler(t: *mut UThread, handler: usize, _siginfo: bool, sig: c_int, info: *mut libc::siginfo_t, uc: *mut c_void, on_alt: bool) {
+pub fn call_handler(t: *mut UThread, handler: usize, sig: c_int, info: *mut libc::siginfo_t, uc: *mut c_void, on_alt: bool) {
     let sp = stack_pointer();
     let top = match of(t) {
         Some(alt) if on_alt && !within(sp, alt) => Some(alt.0 + alt.1),

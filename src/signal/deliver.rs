@@ -93,7 +93,7 @@ pub fn run_handler(t: *mut UThread, info: &libc::siginfo_t, a: &Action, uc: *mut
         uc
     };
     let on_alt = a.flags & libc::SA_ONSTACK as u64 != 0;
-    altstack::call_handler(t, a.handler, a.flags & libc::SA_SIGINFO as u64 != 0, sig, &mut info, ucp, on_alt);
+    altstack::call_handler(t, a.handler, sig, &mut info, ucp, on_alt);
     // The thread may have moved to another carrier meanwhile; `t` is still it.
     s.mask.store(old, Ordering::SeqCst);
     INTR_HANDLER | if a.flags & libc::SA_RESTART as u64 == 0 { INTR_NO_RESTART } else { 0 }
