@@ -16,7 +16,8 @@ use crate::cancel;
 use crate::mem::uthread::{Kind, UThread, EXITED, FREE};
 use crate::sched;
 use crate::signal::action::{self, Action, NSIG};
-use crate::signal::{altstack, deliver, mask, queue, wait};
+use crate::signal::queue::{self, Origin};
+use crate::signal::{altstack, deliver, mask, route, wait};
 use crate::sys::errno;
 use crate::sys::raw;
 use crate::sys::real::real;
@@ -334,10 +335,10 @@ fn send_to(t: *mut UThread, info: &libc::siginfo_t) {
         return;
     }
     if me() == Some(t) {
-        queue::push(t, info);
+        queue::push(t, info, Origin::Thread);
         deliver::deliver_pending(t, core::ptr::null_mut());
     } else {
-        deliver::post(t, info);
+        deliver::post(t, info, Origin::Thread);
     }
 }
 
@@ -483,7 +484,7 @@ fn take_own_share(pid: libc::pid_t, sig: c_int) {
     }
     // SAFETY: the caller's own descriptor.
     if unsafe { (*t).sig.mask.load(Ordering::Relaxed) } & bit(sig) == 0 {
-        mask::take_from_kernel(t, bit(sig));
+        route::take_from_kernel(t, bit(sig));
         deliver::deliver_pending(t, core::ptr::null_mut());
     }
 }

@@ -122,6 +122,10 @@ pub struct SignalData {
 /// One queued signal (allocated by the signal layer, `Box`ed).
 pub struct PendingSignal {
     pub info: libc::siginfo_t,
+    /// Sent to the process and given to this thread by routing (else sent
+    /// to the thread): if the thread blocks it or ends before it is
+    /// delivered, it is routed again.
+    pub for_process: bool,
     pub next: *mut PendingSignal,
 }
 

@@ -18,7 +18,8 @@ use core::ffi::{c_int, c_void};
 use core::sync::atomic::Ordering;
 
 use super::action::{self, Action, Default};
-use super::{altstack, queue};
+use super::queue::{self, Origin};
+use super::{altstack, route};
 use crate::mem::uthread::{UThread, INTR_HANDLER, INTR_NO_RESTART, INTR_WAITED};
 use crate::park;
 use crate::sched;
@@ -96,6 +97,13 @@ pub fn run_handler(t: *mut UThread, info: &libc::siginfo_t, a: &Action, uc: *mut
     altstack::call_handler(t, a.handler, sig, &mut info, ucp, on_alt);
     // The thread may have moved to another carrier meanwhile; `t` is still it.
     s.mask.store(old, Ordering::SeqCst);
+    // A process signal the handler's mask kept from every thread went back
+    // to the kernel meanwhile: it is this thread's now (the caller's loop,
+    // or a retried kick after a fault handler, delivers it).
+    if route::parked(add & !old) != 0 {
+        route::take_parked(t, add & !old);
+        route::retry_soon();
+    }
     INTR_HANDLER | if a.flags & libc::SA_RESTART as u64 == 0 { INTR_NO_RESTART } else { 0 }
 }
 
@@ -126,14 +134,15 @@ pub fn take_sigpipe(t: *mut UThread) {
     // SAFETY: all-zero is a valid siginfo.
     let mut info: libc::siginfo_t = unsafe { core::mem::zeroed() };
     if ksig::take_pending(bit(libc::SIGPIPE), &mut info, Some(0)) > 0 {
-        queue::push(t, &info);
+        queue::push(t, &info, Origin::Thread);
         deliver_pending(t, core::ptr::null_mut());
     }
 }
 
-/// Queues `info` for thread `t` and makes it notice (see [`notify`]).
-pub fn post(t: *mut UThread, info: &libc::siginfo_t) {
-    queue::push(t, info);
+/// Queues `info` (sent to `origin`) for thread `t` and makes it notice
+/// (see [`notify`]).
+pub fn post(t: *mut UThread, info: &libc::siginfo_t, origin: Origin) {
+    queue::push(t, info, origin);
     notify(t, info.si_signo);
 }
 

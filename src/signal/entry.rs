@@ -176,7 +176,7 @@ fn on_carrier(c: &'static Carrier, sig: c_int, info: *mut libc::siginfo_t, uc: *
     // SAFETY: the running thread's descriptor.
     unsafe { (*t).sig.mask.fetch_and(!bit(sig), Ordering::SeqCst) };
     // SAFETY: as above.
-    queue::push(t, unsafe { &*info });
+    queue::push(t, unsafe { &*info }, queue::Origin::Thread);
     if safe_point(uc) {
         deliver::deliver_pending(t, uc);
         after_handler(uc);

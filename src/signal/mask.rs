@@ -1,16 +1,16 @@
-//! `pthread_sigmask` for a user thread: a store into its descriptor, and,
-//! when it unblocks something, the delivery POSIX asks for before the call
-//! returns — of signals queued for the thread, and of process-directed ones
-//! the router left pending in the kernel (taken here from the kernel: the
-//! carrier blocks them, so `rt_sigtimedwait` with a zero timeout dequeues
-//! them).
+//! `pthread_sigmask` for a user thread: a store into its descriptor. When
+//! it blocks a process signal routing gave the thread and it has not taken
+//! yet, the signal goes to another thread (`route::give_back`). When it
+//! unblocks something, the delivery POSIX asks for happens before the call
+//! returns: of signals queued for the thread, and of process signals the
+//! router left pending in the kernel (`route::take_parked`).
 
 use core::ffi::c_int;
 use core::sync::atomic::Ordering;
 
 use super::{deliver, queue, route};
 use crate::mem::uthread::UThread;
-use crate::sys::signal::{self as ksig, INTERNAL, UNBLOCKABLE};
+use crate::sys::signal::{INTERNAL, UNBLOCKABLE};
 
 /// Changes the calling user thread `t`'s mask as `how` says (`set` None:
 /// only read); the old mask, or EINVAL for a bad `how`.
@@ -27,6 +27,10 @@ pub fn change(t: *mut UThread, how: c_int, set: Option<u64>) -> Result<u64, c_in
         _ => return Err(libc::EINVAL),
     };
     s.mask.store(new, Ordering::SeqCst);
+    let blocked = new & !old;
+    if blocked & queue::pending(t) != 0 {
+        route::give_back(t, blocked);
+    }
     let unblocked = old & !new;
     if unblocked != 0 {
         after_unblock(t, unblocked);
@@ -37,23 +41,6 @@ pub fn change(t: *mut UThread, how: c_int, set: Option<u64>) -> Result<u64, c_in
 /// `t` (the caller) just unblocked `set`: takes what the kernel holds for
 /// the process among them, then delivers.
 pub fn after_unblock(t: *mut UThread, set: u64) {
-    let parked = route::parked(set);
-    if parked != 0 {
-        route::unpark_signals(parked);
-        take_from_kernel(t, parked);
-    }
+    route::take_parked(t, set);
     deliver::deliver_pending(t, core::ptr::null_mut());
-}
-
-/// Moves the signals of `set` pending for the process in the kernel into
-/// `t`'s queue.
-pub fn take_from_kernel(t: *mut UThread, set: u64) {
-    // SAFETY: all-zero is a valid siginfo.
-    let mut info: libc::siginfo_t = unsafe { core::mem::zeroed() };
-    while ksig::take_pending(set, &mut info, Some(0)) > 0 {
-        queue::push(t, &info);
-    }
-    while let Some(i) = route::take_process(set) {
-        queue::push(t, &i);
-    }
 }

@@ -71,4 +71,5 @@ pub fn init() {
     entry::init();
     jmp::init();
     crate::thread::runtime::register_start_hook(route::start);
+    crate::thread::lifecycle::register_exit_hook(route::on_exit);
 }

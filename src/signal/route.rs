@@ -22,7 +22,8 @@
 use core::ffi::c_void;
 use core::sync::atomic::{AtomicBool, AtomicI32, AtomicU64, Ordering};
 
-use super::{action, deliver, queue};
+use super::queue::{self, Origin};
+use super::{action, deliver};
 use crate::mem::uthread::{Kind, UThread, CANCEL_ACTING, CANCEL_ASYNC, CANCEL_DISABLED, CANCEL_REQUESTED, DETACHED, JOINABLE, SLAB};
 use crate::park;
 use crate::sched;
@@ -153,6 +154,49 @@ pub fn unpark_signals(set: u64) {
     }
 }
 
+/// The calling thread `t` no longer blocks `set`: those of them the router
+/// left pending for the process (parked) it waits for again, and the ones
+/// already pending move into `t`'s queue. After the mask store (SeqCst),
+/// the other half of the re-read in `route_once`.
+pub fn take_parked(t: *mut UThread, set: u64) {
+    let parked = parked(set);
+    if parked != 0 {
+        unpark_signals(parked);
+        take_from_kernel(t, parked);
+    }
+}
+
+/// Moves the signals of `set` pending for the process — in the kernel (the
+/// carrier blocks them, so a zero-timeout `rt_sigtimedwait` dequeues them)
+/// or kept in `PROCESS` — into `t`'s queue.
+pub fn take_from_kernel(t: *mut UThread, set: u64) {
+    // SAFETY: all-zero is a valid siginfo.
+    let mut info: libc::siginfo_t = unsafe { core::mem::zeroed() };
+    while ksig::take_pending(set, &mut info, Some(0)) > 0 {
+        queue::push(t, &info, Origin::Process);
+    }
+    while let Some(i) = take_process(set) {
+        queue::push(t, &i, Origin::Process);
+    }
+}
+
+/// The calling thread `t` blocked `set` (or ends: all): the signals of it
+/// that routing gave `t` and it has not taken yet go to another thread, or
+/// back to the process, as if they had just been sent.
+pub fn give_back(t: *mut UThread, set: u64) {
+    while let Some(info) = queue::take_for_process(t, set) {
+        route(&info);
+    }
+}
+
+/// A thread ends: nothing more is routed to it (its mask is full) and what
+/// it was given goes to the others.
+pub fn on_exit(t: *mut UThread) {
+    // SAFETY: the caller's own descriptor.
+    unsafe { (*t).sig.mask.store(!0, Ordering::SeqCst) };
+    give_back(t, !0);
+}
+
 /// Signals of `set` the router leaves pending in the kernel.
 pub fn parked(set: u64) -> u64 {
     PARKED.load(Ordering::SeqCst) & set
@@ -213,7 +257,7 @@ fn route_once(info: &libc::siginfo_t) -> bool {
             let t = *w.0.iter().find(|&&t| unsafe { (*t).sig.waiting.load(Ordering::SeqCst) } & bit(sig) != 0)?;
             // Older ones may wait in the kernel: keep the order there.
             if parked(bit(sig)) == 0 || !requeue(info) {
-                queue::push(t, info);
+                queue::push(t, info, Origin::Process);
             }
             park::unpark(t);
             Some(())
@@ -229,7 +273,13 @@ fn route_once(info: &libc::siginfo_t) -> bool {
         if action::get(sig).handler == libc::SIG_DFL {
             deliver::default_action(sig);
         } else {
-            deliver::post(t, info);
+            deliver::post(t, info, Origin::Process);
+            // The mask is read again after the push (SeqCst), as a thread
+            // that blocks the signal or ends reads its queue after its mask
+            // store: one of the two gives the signal back.
+            if !takes(t, sig) {
+                give_back(t, bit(sig));
+            }
         }
         false
     };
@@ -294,7 +344,7 @@ pub fn process_pending() -> u64 {
 /// A program signal the kernel delivered to an idle carrier (a fault-type
 /// signal another process sent to this one): the main thread's.
 pub fn route_later(info: &libc::siginfo_t) {
-    deliver::post(crate::thread::runtime::main_thread(), info);
+    deliver::post(crate::thread::runtime::main_thread(), info, Origin::Process);
 }
 
 /// Registers the calling thread `t` as waiting for what its `sig.waiting`

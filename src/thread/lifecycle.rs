@@ -17,7 +17,7 @@
 //! unwinding the thread's stack (see `unwind`).
 
 use core::ffi::c_void;
-use core::sync::atomic::Ordering;
+use core::sync::atomic::{AtomicUsize, Ordering};
 
 use crate::arch;
 use crate::arch::switch::{new_context, Routine};
@@ -151,9 +151,23 @@ pub extern "C" fn mnthread_context_return(retval: *mut c_void) -> ! {
     exit_current(retval)
 }
 
+static EXIT_HOOK: AtomicUsize = AtomicUsize::new(0);
+
+/// Registers what a higher layer does for a thread that ends, on that
+/// thread, before its signals are dropped (the signal layer gives back
+/// the process's signals it was given).
+pub fn register_exit_hook(f: fn(*mut UThread)) {
+    EXIT_HOOK.store(f as usize, Ordering::Release);
+}
+
 /// Ends the calling thread with `retval` (pthread_exit for mnthread's threads).
 pub fn exit_current(retval: *mut c_void) -> ! {
     let t = sched::current();
+    let hook = EXIT_HOOK.load(Ordering::Acquire);
+    if hook != 0 {
+        // SAFETY: only `register_exit_hook` stores non-zero values, each a fn(*mut UThread).
+        unsafe { core::mem::transmute::<usize, fn(*mut UThread)>(hook)(t) };
+    }
     // SAFETY: `t` is the calling thread's descriptor.
     unsafe {
         (*t).sig.discard_all();
