@@ -475,18 +475,42 @@ pub extern "C" fn killpg(pgrp: libc::pid_t, sig: c_int) -> c_int {
     kill(-pgrp, sig)
 }
 
-/// After a `kill` that reached this process (a group it is in): a caller
-/// that does not block the signal takes it now, if it is still pending.
+/// After a `kill` that may have reached this process (a group it is in).
 fn take_own_share(pid: libc::pid_t, sig: c_int) {
+    if pid <= 0 {
+        take_share(sig);
+    }
+}
+
+/// After a signal `sig` went through the kernel to a process that may be
+/// this one: a caller that does not block it takes it now if it is still
+/// pending; else the router may have taken it, and the caller waits until
+/// it has been routed — to the caller, when no other thread takes it, so
+/// that it is delivered before the call returns as POSIX asks.
+fn take_share(sig: c_int) {
     let Some(t) = me() else { return };
-    if pid > 0 || sig <= 0 || sig > NSIG || (INTERNAL | UNBLOCKABLE) & bit(sig) != 0 {
+    if sig <= 0 || sig > NSIG || (INTERNAL | UNBLOCKABLE) & bit(sig) != 0 {
         return;
     }
     // SAFETY: the caller's own descriptor.
     if unsafe { (*t).sig.mask.load(Ordering::Relaxed) } & bit(sig) == 0 {
-        route::take_from_kernel(t, bit(sig));
+        if !route::take_from_kernel(t, bit(sig)) {
+            route::drain();
+        }
         deliver::deliver_pending(t, core::ptr::null_mut());
     }
+}
+
+/// `pidfd_send_signal`: the pidfd may be this process's own (a pidfd of
+/// it, or its `/proc` directory), which only the kernel knows.
+#[no_mangle]
+pub extern "C" fn pidfd_send_signal(pidfd: c_int, sig: c_int, info: *mut libc::siginfo_t, flags: libc::c_uint) -> c_int {
+    // SAFETY: the kernel checks the arguments.
+    let r = unsafe { raw::syscall6(libc::SYS_pidfd_send_signal, pidfd as usize, sig as usize, info as usize, flags as usize, 0, 0) };
+    if r == 0 {
+        take_share(sig);
+    }
+    libc_result(r) as c_int
 }
 
 // ---------------------------------------------------------------- waiting

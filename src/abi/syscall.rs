@@ -9,10 +9,16 @@
 //! to the kernel unchanged — except a shared FUTEX_WAIT/WAIT_BITSET from a
 //! user thread, which runs on an offload worker while the thread is parked.
 //!
+//! Signals sent to the own process this way (`SYS_kill`,
+//! `SYS_pidfd_send_signal`: CPython's `signal.pidfd_send_signal`) go
+//! through the exports of the same name, which deliver a signal the caller
+//! does not block before the call returns, as the kernel does.
+//!
 //! `syscall` itself is a bare stub like glibc's (no frame: a vfork through
-//! it behaves as with glibc): a futex call jumps, with the arguments where
-//! the caller put them, to [`mnthread_futex_syscall`]; anything else is
-//! issued directly and a result in [-4095, -1] becomes -1 with errno.
+//! it behaves as with glibc): a futex or signal call jumps, with the
+//! arguments where the caller put them, to [`mnthread_futex_syscall`] or
+//! [`mnthread_signal_syscall`]; anything else is issued directly and a
+//! result in [-4095, -1] becomes -1 with errno.
 //!
 use core::ffi::{c_int, c_long};
 
@@ -25,6 +31,10 @@ pub extern "C" fn syscall(number: c_long, a1: c_long, a2: c_long, a3: c_long, a4
     core::arch::naked_asm!(
         "cmp rdi, {futex}",
         "je {emulate}",
+        "cmp rdi, {kill}",
+        "je {signal}",
+        "cmp rdi, {pidfd_send_signal}",
+        "je {signal}",
         "mov rax, rdi",
         "mov rdi, rsi",
         "mov rsi, rdx",
@@ -41,6 +51,9 @@ pub extern "C" fn syscall(number: c_long, a1: c_long, a2: c_long, a3: c_long, a4
         "jmp {error}",
         futex = const libc::SYS_futex,
         emulate = sym mnthread_futex_syscall,
+        kill = const libc::SYS_kill,
+        pidfd_send_signal = const libc::SYS_pidfd_send_signal,
+        signal = sym mnthread_signal_syscall,
         error = sym mnthread_syscall_error,
     )
 }
@@ -49,6 +62,17 @@ pub extern "C" fn syscall(number: c_long, a1: c_long, a2: c_long, a3: c_long, a4
 extern "C" fn mnthread_syscall_error(raw_result: c_long) -> c_long {
     errno::set(-raw_result as c_int);
     -1
+}
+
+/// `syscall(SYS_kill, pid, sig)` and `syscall(SYS_pidfd_send_signal, pidfd,
+/// sig, info, flags)` (ints: the low 32 bits count).
+extern "C" fn mnthread_signal_syscall(number: c_long, a1: c_long, a2: c_long, a3: c_long, a4: c_long) -> c_long {
+    let r = if number == libc::SYS_kill {
+        super::signal::kill(a1 as libc::pid_t, a2 as c_int)
+    } else {
+        super::signal::pidfd_send_signal(a1 as c_int, a2 as c_int, a3 as *mut libc::siginfo_t, a4 as libc::c_uint)
+    };
+    r as c_long
 }
 
 /// `syscall(SYS_futex, uaddr, op, val, timeout_or_val2, uaddr2, val3)`.

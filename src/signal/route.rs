@@ -77,6 +77,13 @@ extern "C" fn router_main(_: *mut c_void) -> *mut c_void {
         let asked = ASKED.load(Ordering::SeqCst);
         let want = ROUTABLE & !PARKED.load(Ordering::SeqCst);
         SEEN.store(asked, Ordering::SeqCst);
+        let drain = DRAIN_ASKED.load(Ordering::SeqCst);
+        if DRAINED.load(Ordering::Relaxed) < drain {
+            while ksig::take_pending(want, &mut info, Some(0)) > 0 {
+                route(&info);
+            }
+            DRAINED.store(drain, Ordering::SeqCst);
+        }
         let r = ksig::take_pending(want, &mut info, retry.then_some(RETRY_NS));
         if r > 0 {
             route(&info);
@@ -106,9 +113,30 @@ const ASK_AGAIN_NS: u64 = 1_000_000;
 /// would take it again (and `sigpending` miss it meanwhile). Waits until the
 /// router has recomputed its set.
 fn stop_waiting_for_parked() {
-    let req = ASKED.fetch_add(1, Ordering::SeqCst) + 1;
+    ask_router(&ASKED, &SEEN);
+}
+
+/// Requests to route whatever the kernel holds for the process now, and
+/// the last request the router did so for (see [`drain`]).
+static DRAIN_ASKED: AtomicU64 = AtomicU64::new(0);
+static DRAINED: AtomicU64 = AtomicU64::new(0);
+
+/// Waits until every process signal the kernel had queued when this was
+/// called, and the router waits for, has been routed (taken by the router,
+/// given to a thread or parked). For a caller that sent a signal to its own
+/// process by a path that goes through the kernel.
+pub fn drain() {
+    if ROUTER_TID.load(Ordering::Acquire) > 0 {
+        ask_router(&DRAIN_ASKED, &DRAINED);
+    }
+}
+
+/// Makes a request on `asked` and waits until the router has answered it
+/// on `answered`, asking again now and then.
+fn ask_router(asked: &AtomicU64, answered: &AtomicU64) {
+    let req = asked.fetch_add(1, Ordering::SeqCst) + 1;
     let mut next = 0;
-    while SEEN.load(Ordering::SeqCst) < req {
+    while answered.load(Ordering::SeqCst) < req {
         let now = crate::sys::time::now();
         if now >= next {
             kick();
@@ -162,22 +190,26 @@ pub fn take_parked(t: *mut UThread, set: u64) {
     let parked = parked(set);
     if parked != 0 {
         unpark_signals(parked);
-        take_from_kernel(t, parked);
+        let _ = take_from_kernel(t, parked);
     }
 }
 
 /// Moves the signals of `set` pending for the process — in the kernel (the
 /// carrier blocks them, so a zero-timeout `rt_sigtimedwait` dequeues them)
-/// or kept in `PROCESS` — into `t`'s queue.
-pub fn take_from_kernel(t: *mut UThread, set: u64) {
+/// or kept in `PROCESS` — into `t`'s queue; whether there was one.
+pub fn take_from_kernel(t: *mut UThread, set: u64) -> bool {
     // SAFETY: all-zero is a valid siginfo.
     let mut info: libc::siginfo_t = unsafe { core::mem::zeroed() };
+    let mut took = false;
     while ksig::take_pending(set, &mut info, Some(0)) > 0 {
         queue::push(t, &info, Origin::Process);
+        took = true;
     }
     while let Some(i) = take_process(set) {
         queue::push(t, &i, Origin::Process);
+        took = true;
     }
+    took
 }
 
 /// The calling thread `t` blocked `set` (or ends: all): the signals of it
