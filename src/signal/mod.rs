@@ -45,9 +45,17 @@
 //! or within the router's retry period while it computes; (2) a signal no
 //! thread can take stays pending for the process in the kernel (the router
 //! re-checks the masks after marking it parked, and a thread unblocking it
-//! checks the mark after storing its mask: both SeqCst, so one of them sees
-//! the other); (3) no kernel thread's mask changes while a user thread runs
-//! on it, except the moment before an `exec` or a fatal default action.
+//! — with `pthread_sigmask`, or by the return of a handler whose mask held
+//! it — checks the mark after storing its mask: both SeqCst, so one of them
+//! sees the other); (3) a process signal routing gave a thread is the
+//! process's again if that thread blocks it or ends before taking it (the
+//! router re-reads the mask after queueing, the thread reads its queue
+//! after its mask store); (4) a thread that sends a signal to its own
+//! process through the kernel (`kill(0)`, `pidfd_send_signal`) returns only
+//! once the router has routed what the kernel held (`route::drain`), so a
+//! signal only it takes is delivered before the call returns; (5) no
+//! kernel thread's mask changes while a user thread runs on it, except the
+//! moment before an `exec` or a fatal default action.
 //!
 //! Rejected: switching kernel masks on every context switch (a system call
 //! per switch, the ucontext cost); one signal handler thread that runs the
