@@ -5,8 +5,10 @@
 // pidfd or the /proc/PID directory, as CPython's signal.pidfd_send_signal
 // does), syscall(SYS_kill, getpid()), kill(0) — has the handler run before
 // the call returns when it is the only thread that does not block the
-// signal (POSIX's rule for kill; Linux does the same for pidfds). Checked
-// from main and from a worker, each time the only taker.
+// signal (POSIX's rule for kill; Linux does the same for pidfds); so does a
+// thread that sends to its own gettid() with syscall(SYS_tgkill) or
+// syscall(SYS_tkill). Checked from main and from a worker, each time the
+// only taker.
 #include "common.h"
 #include <sys/pidfd.h>
 #include <sys/syscall.h>
@@ -34,13 +36,15 @@ static void send_each_way(const char *who, int pidfd, int procdir)
 {
     for (int r = 0; r < ROUNDS; r++) {
         long before = handled;
-        int way = r % 5;
+        int way = r % 7;
         switch (way) {
         case 0: CHECK_EQ(pidfd_send_signal(pidfd, SIGUSR1, NULL, 0), 0); break;
         case 1: CHECK_EQ(syscall(SYS_pidfd_send_signal, pidfd, SIGUSR1, NULL, 0), 0); break;
         case 2: CHECK_EQ(syscall(SYS_pidfd_send_signal, procdir, SIGUSR1, NULL, 0), 0); break;
         case 3: CHECK_EQ(syscall(SYS_kill, getpid(), SIGUSR1), 0); break;
         case 4: CHECK_EQ(kill(own_group ? 0 : getpid(), SIGUSR1), 0); break;
+        case 5: CHECK_EQ(syscall(SYS_tgkill, getpid(), gettid(), SIGUSR1), 0); break;
+        case 6: CHECK_EQ(syscall(SYS_tkill, gettid(), SIGUSR1), 0); break;
         }
         CHECK_MSG(handled == before + 1, "%s, way %d, round %d: %ld handler runs when the call returned", who, way, r,
                   handled - before);

@@ -407,6 +407,15 @@ pub extern "C" fn pthread_sigqueue(th: libc::pthread_t, sig: c_int, value: libc:
     0
 }
 
+/// `syscall(SYS_tgkill, getpid(), gettid(), sig)` and `syscall(SYS_tkill,
+/// gettid(), sig)` from a user thread: `gettid()` there is its carrier's
+/// kernel thread, so a thread signalling that id means itself (the kernel
+/// would leave the signal blocked on the carrier). None: not that case.
+pub fn raw_self_kill(tgid: libc::pid_t, tid: libc::pid_t, sig: c_int) -> Option<c_int> {
+    me()?;
+    (tgid == ksig::getpid() && tid == ksig::gettid()).then(|| raise(sig))
+}
+
 #[no_mangle]
 pub extern "C" fn raise(sig: c_int) -> c_int {
     let Some(t) = me() else {

@@ -12,7 +12,8 @@
 //! Signals sent to the own process this way (`SYS_kill`,
 //! `SYS_pidfd_send_signal`: CPython's `signal.pidfd_send_signal`) go
 //! through the exports of the same name, which deliver a signal the caller
-//! does not block before the call returns, as the kernel does.
+//! does not block before the call returns, as the kernel does; a user
+//! thread's `SYS_tgkill`/`SYS_tkill` to its own `gettid()` is its `raise`.
 //!
 //! `syscall` itself is a bare stub like glibc's (no frame: a vfork through
 //! it behaves as with glibc): a futex or signal call jumps, with the
@@ -24,6 +25,7 @@ use core::ffi::{c_int, c_long};
 
 use crate::sync::futex_call;
 use crate::sys::errno;
+use crate::sys::raw;
 
 #[unsafe(naked)]
 #[no_mangle]
@@ -34,6 +36,10 @@ pub extern "C" fn syscall(number: c_long, a1: c_long, a2: c_long, a3: c_long, a4
         "cmp rdi, {kill}",
         "je {signal}",
         "cmp rdi, {pidfd_send_signal}",
+        "je {signal}",
+        "cmp rdi, {tgkill}",
+        "je {signal}",
+        "cmp rdi, {tkill}",
         "je {signal}",
         "mov rax, rdi",
         "mov rdi, rsi",
@@ -53,6 +59,8 @@ pub extern "C" fn syscall(number: c_long, a1: c_long, a2: c_long, a3: c_long, a4
         emulate = sym mnthread_futex_syscall,
         kill = const libc::SYS_kill,
         pidfd_send_signal = const libc::SYS_pidfd_send_signal,
+        tgkill = const libc::SYS_tgkill,
+        tkill = const libc::SYS_tkill,
         signal = sym mnthread_signal_syscall,
         error = sym mnthread_syscall_error,
     )
@@ -64,15 +72,35 @@ extern "C" fn mnthread_syscall_error(raw_result: c_long) -> c_long {
     -1
 }
 
-/// `syscall(SYS_kill, pid, sig)` and `syscall(SYS_pidfd_send_signal, pidfd,
-/// sig, info, flags)` (ints: the low 32 bits count).
+/// `syscall(SYS_kill, pid, sig)`, `syscall(SYS_pidfd_send_signal, pidfd,
+/// sig, info, flags)`, `syscall(SYS_tgkill, tgid, tid, sig)` and
+/// `syscall(SYS_tkill, tid, sig)` (ints: the low 32 bits count).
 extern "C" fn mnthread_signal_syscall(number: c_long, a1: c_long, a2: c_long, a3: c_long, a4: c_long) -> c_long {
-    let r = if number == libc::SYS_kill {
-        super::signal::kill(a1 as libc::pid_t, a2 as c_int)
-    } else {
-        super::signal::pidfd_send_signal(a1 as c_int, a2 as c_int, a3 as *mut libc::siginfo_t, a4 as libc::c_uint)
+    use super::signal;
+    let r = match number {
+        libc::SYS_kill => signal::kill(a1 as libc::pid_t, a2 as c_int),
+        libc::SYS_pidfd_send_signal => signal::pidfd_send_signal(a1 as c_int, a2 as c_int, a3 as *mut libc::siginfo_t, a4 as libc::c_uint),
+        libc::SYS_tgkill => match signal::raw_self_kill(a1 as libc::pid_t, a2 as libc::pid_t, a3 as c_int) {
+            Some(r) => r,
+            // SAFETY: plain integers.
+            None => return raw_result(unsafe { raw::syscall3(libc::SYS_tgkill, a1 as usize, a2 as usize, a3 as usize) }),
+        },
+        _ => match signal::raw_self_kill(crate::sys::signal::getpid(), a1 as libc::pid_t, a2 as c_int) {
+            Some(r) => r,
+            // SAFETY: plain integers.
+            None => return raw_result(unsafe { raw::syscall3(libc::SYS_tkill, a1 as usize, a2 as usize, 0) }),
+        },
     };
     r as c_long
+}
+
+/// A raw system call's result as `syscall()` returns it.
+fn raw_result(r: isize) -> c_long {
+    if r < 0 {
+        mnthread_syscall_error(r as c_long)
+    } else {
+        r as c_long
+    }
 }
 
 /// `syscall(SYS_futex, uaddr, op, val, timeout_or_val2, uaddr2, val3)`.
