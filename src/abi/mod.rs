@@ -14,6 +14,7 @@ pub mod signal;
 pub mod c11_sync;
 pub mod c11_thread;
 pub mod cond;
+pub mod cputime;
 pub mod dl;
 pub mod ext;
 pub mod fork;

@@ -71,6 +71,14 @@ pub fn set_gs_base(v: usize) {
     }
 }
 
+/// The CPU's time-stamp counter (constant-rate on every x86_64 CPU Linux
+/// runs user threads on here: `constant_tsc`).
+#[inline(always)]
+pub fn tsc() -> u64 {
+    // SAFETY: rdtsc only reads the counter.
+    unsafe { core::arch::x86_64::_rdtsc() }
+}
+
 /// The current MXCSR and x87 control word, packed as the switch saves them.
 #[inline]
 pub fn fp_control() -> u64 {

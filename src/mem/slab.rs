@@ -90,6 +90,29 @@ impl<T> Slab<T> {
             && a.is_multiple_of(core::mem::align_of::<T>())
     }
 
+    /// The position of object `p` of this slab among all its objects (chunk
+    /// by chunk), a small number that [`Slab::at`] turns back into `p`.
+    pub fn index_of(&self, p: *const T) -> Option<usize> {
+        let size = core::mem::size_of::<T>();
+        let a = p as usize;
+        (0..self.chunks_len.load(Ordering::Acquire)).find_map(|i| {
+            let base = self.chunks[i].load(Ordering::Relaxed) as usize;
+            let off = a.wrapping_sub(base);
+            (off < Self::PER_CHUNK * size && off.is_multiple_of(size)).then_some(i * Self::PER_CHUNK + off / size)
+        })
+    }
+
+    /// The object at position `index` (see [`Slab::index_of`]), if its chunk
+    /// exists (it may not have been handed out yet: then it is zeroed).
+    pub fn at(&self, index: usize) -> Option<*mut T> {
+        let (chunk, slot) = (index / Self::PER_CHUNK, index % Self::PER_CHUNK);
+        if chunk >= self.chunks_len.load(Ordering::Acquire) {
+            return None;
+        }
+        // SAFETY: within the chunk mapping, which is never unmapped.
+        Some(unsafe { self.chunks[chunk].load(Ordering::Relaxed).add(slot) })
+    }
+
     /// Visits every object handed out so far (and possibly some zeroed ones
     /// not yet handed out from the newest chunk: `f` must accept those).
     pub fn for_each(&self, mut f: impl FnMut(*mut T)) {

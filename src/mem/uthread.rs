@@ -96,6 +96,12 @@ pub struct UThread {
     /// The thread is inside a cancellation point (written and read only by
     /// the thread itself).
     pub in_cancel_point: core::sync::atomic::AtomicBool,
+    /// Time-stamp counter ticks the thread has run on carriers (written by
+    /// the carrier running it as it switches away; `sched::cputime`).
+    pub cpu_ticks: AtomicU64,
+    /// CPU time, in ns, the thread had before mnthread ran it (the main
+    /// thread's, when the runtime adopts it; else 0).
+    pub cpu_before_ns: AtomicU64,
 }
 
 /// A user thread's signal state. Sets are the kernel's layout (bit `n - 1`

@@ -39,6 +39,7 @@
 //! Never cache a `&Carrier` across a switch: the thread may resume on
 //! another carrier. `this_carrier()` re-reads `%gs`.
 
+pub mod cputime;
 pub mod global;
 pub mod idle;
 pub mod monitor;
@@ -132,6 +133,9 @@ pub struct Carrier {
     /// Counts switches (thieves read it to see whether we are stuck).
     /// Written only by the owner (load + store, no locked RMW).
     pub ticks: AtomicU64,
+    /// The time-stamp counter when `current` started running here (see
+    /// `cputime`); written only by the owner.
+    pub run_since: AtomicU64,
     /// Owner-only statistics (MNTHREAD_STATS).
     pub steals: Cell<u64>,
     pub sleeps: Cell<u64>,
@@ -221,6 +225,7 @@ fn new_carrier(id: usize) -> Carrier {
         runnext: AtomicPtr::new(core::ptr::null_mut()),
         runq: CachePadded::new(LocalQueue::new()),
         ticks: AtomicU64::new(0),
+        run_since: AtomicU64::new(0),
         steals: Cell::new(0),
         sleeps: Cell::new(0),
         schedule_count: Cell::new(0),
@@ -248,6 +253,7 @@ pub fn create_carriers(n: usize, cap: usize) -> Option<&'static [Carrier]> {
         return None;
     }
     v.extend((0..n).map(new_carrier));
+    cputime::init();
     let p = core::mem::ManuallyDrop::new(v).as_mut_ptr();
     CAPACITY.store(cap, Ordering::Relaxed);
     NCARRIERS.store(n, Ordering::Release);
@@ -474,6 +480,7 @@ pub(crate) fn steal_stuck(c: &Carrier, seen: &[u64]) -> Option<*mut UThread> {
 /// owned by nobody else.
 #[inline]
 pub unsafe fn switch_thread(c: &Carrier, cur: *mut UThread, next: *mut UThread, then: Continuation) {
+    cputime::end_run(c, cur);
     c.current.store(next, Ordering::Relaxed);
     bump_ticks(c);
     let h = Handover { prev: cur, then };
@@ -492,6 +499,7 @@ pub unsafe fn switch_away(c: &Carrier, cur: *mut UThread, then: Continuation) {
         // SAFETY: forwarded.
         Some(next) => unsafe { switch_thread(c, cur, next, then) },
         None => {
+            cputime::end_run(c, cur);
             c.current.store(core::ptr::null_mut(), Ordering::Relaxed);
             let h = Handover { prev: cur, then };
             // SAFETY: the idle context of this carrier is suspended (we are
@@ -530,6 +538,7 @@ pub fn yield_now() {
 pub fn idle_loop(c: &'static Carrier) -> ! {
     loop {
         let next = idle::find_work(c);
+        cputime::start_run(c);
         c.current.store(next, Ordering::Relaxed);
         monitor::carrier_busy();
         bump_ticks(c);

@@ -76,6 +76,10 @@ pub struct Real {
     pub usleep: unsafe extern "C" fn(libc::useconds_t) -> c_int,
     pub sleep: unsafe extern "C" fn(libc::c_uint) -> libc::c_uint,
     pub pthread_kill: unsafe extern "C" fn(libc::pthread_t, c_int) -> c_int,
+    pub pthread_getcpuclockid: unsafe extern "C" fn(libc::pthread_t, *mut libc::clockid_t) -> c_int,
+    pub clock_gettime: unsafe extern "C" fn(libc::clockid_t, *mut libc::timespec) -> c_int,
+    pub clock_getres: unsafe extern "C" fn(libc::clockid_t, *mut libc::timespec) -> c_int,
+    pub getrusage: unsafe extern "C" fn(c_int, *mut libc::rusage) -> c_int,
     pub pthread_sigqueue: unsafe extern "C" fn(libc::pthread_t, c_int, libc::sigval) -> c_int,
     pub pthread_cancel: unsafe extern "C" fn(libc::pthread_t) -> c_int,
     pub pthread_setcancelstate: unsafe extern "C" fn(c_int, *mut c_int) -> c_int,
@@ -206,6 +210,10 @@ pub fn resolve() {
             usleep: core::mem::transmute(sym(c"usleep")),
             sleep: core::mem::transmute(sym(c"sleep")),
             pthread_kill: core::mem::transmute(sym(c"pthread_kill")),
+            pthread_getcpuclockid: core::mem::transmute(sym(c"pthread_getcpuclockid")),
+            clock_gettime: core::mem::transmute(sym(c"clock_gettime")),
+            clock_getres: core::mem::transmute(sym(c"clock_getres")),
+            getrusage: core::mem::transmute(sym(c"getrusage")),
             pthread_sigqueue: core::mem::transmute(sym(c"pthread_sigqueue")),
             pthread_cancel: core::mem::transmute(sym(c"pthread_cancel")),
             pthread_setcancelstate: core::mem::transmute(sym(c"pthread_setcancelstate")),
@@ -237,7 +245,9 @@ pub fn resolve() {
             libc_single_threaded: sym(c"__libc_single_threaded") as *mut c_char,
             r_debug: sym(c"_r_debug"),
         };
+        let clock_gettime = r.clock_gettime;
         (*core::ptr::addr_of_mut!(REAL)).write(r);
+        super::time::use_glibc_clock_gettime(clock_gettime);
     }
     RESOLVED.store(true, Ordering::Release);
 }

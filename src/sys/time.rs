@@ -1,13 +1,30 @@
 //! Time in the runtime: absolute CLOCK_MONOTONIC nanoseconds (`u64`).
 
+use core::sync::atomic::{AtomicUsize, Ordering};
+
 pub const NS_PER_SEC: u64 = 1_000_000_000;
 
-/// Now, on `clock`, in ns (0 for a clock that cannot be read).
+/// Now, on `clock`, in ns (0 for a clock that cannot be read). glibc's
+/// `clock_gettime` (answered by the vDSO) once resolved — mnthread exports
+/// one of its own, which a plain call would reach —, a system call before.
 pub fn clock_ns(clock: libc::clockid_t) -> u64 {
     let mut ts = libc::timespec { tv_sec: 0, tv_nsec: 0 };
-    // SAFETY: clock_gettime is answered by the vDSO; `ts` is a valid out-pointer.
-    unsafe { libc::clock_gettime(clock, &mut ts) };
+    let f = GLIBC_CLOCK_GETTIME.load(Ordering::Acquire);
+    if f == 0 {
+        // SAFETY: `ts` is a valid out-pointer.
+        unsafe { super::raw::syscall3(libc::SYS_clock_gettime, clock as usize, &mut ts as *mut libc::timespec as usize, 0) };
+    } else {
+        // SAFETY: only `use_glibc_clock_gettime` stores, glibc's function.
+        unsafe { core::mem::transmute::<usize, unsafe extern "C" fn(libc::clockid_t, *mut libc::timespec) -> libc::c_int>(f)(clock, &mut ts) };
+    }
     ts.tv_sec as u64 * NS_PER_SEC + ts.tv_nsec as u64
+}
+
+static GLIBC_CLOCK_GETTIME: AtomicUsize = AtomicUsize::new(0);
+
+/// Called as glibc's entry points are resolved (`real::resolve`).
+pub fn use_glibc_clock_gettime(f: unsafe extern "C" fn(libc::clockid_t, *mut libc::timespec) -> libc::c_int) {
+    GLIBC_CLOCK_GETTIME.store(f as usize, Ordering::Release);
 }
 
 /// Now, on CLOCK_MONOTONIC.

@@ -88,6 +88,8 @@ pub fn create(spawn: &Spawn, start: StartRoutine, arg: *mut c_void) -> Result<*m
         tr.sig.altstack_size = 0;
         tr.cancel.store(0, Ordering::Relaxed);
         tr.in_cancel_point.store(false, Ordering::Relaxed);
+        tr.cpu_ticks.store(0, Ordering::Relaxed);
+        tr.cpu_before_ns.store(0, Ordering::Relaxed);
         tr.name.set(pool::process_name());
         tr.join_state.store(if spawn.detached { DETACHED } else { JOINABLE }, Ordering::Relaxed);
         tr.ctx.sp = new_context(st.top, thread_start, t as usize, mnthread_context_return, arch::fp_control());

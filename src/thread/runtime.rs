@@ -268,6 +268,9 @@ pub fn main_is_user_thread() -> bool {
 /// Moves the running main thread onto the carriers (see module docs).
 fn adopt_main(main: *mut UThread, stack: usize) {
     MAIN_ADOPTED.store(true, Ordering::Release);
+    // Its CPU time so far is the main kernel thread's.
+    // SAFETY: main's own descriptor.
+    unsafe { (*main).cpu_before_ns.store(crate::sys::time::clock_ns(libc::CLOCK_THREAD_CPUTIME_ID), Ordering::Relaxed) };
     // SAFETY: the new context is fresh; main's registers are saved into its
     // descriptor, and it is queued only by `hibernate`, after the switch.
     unsafe {
