@@ -15,7 +15,10 @@
 //! In the child only the calling thread survives, on its carrier: the run
 //! queues, deadlines and wait lists of the parent's other threads are
 //! dropped, and that one carrier runs whatever the child creates; the child
-//! handlers run after that repair. Not done yet (the fork milestone):
+//! handlers run after that repair. A program lock (mutex) held at the fork
+//! by a thread the child does not have is taken over by the child's next
+//! attempt to lock it (`sync::note_fork_child`, `MNTHREAD_FORK_REPAIR=0`:
+//! not). Not done yet (the fork milestone):
 //! stopping the other carriers at a safe point before forking — a runtime
 //! lock one of them held at that instant stays held in the child — and
 //! restarting further carriers in the child.
@@ -49,9 +52,16 @@ pub fn fork() -> libc::pid_t {
 
 /// glibc's fork on a glibc TCB, and the child's repair.
 fn glibc_fork() -> libc::pid_t {
+    // The forker's id as its locks record it (a kernel thread's changes in
+    // the child).
+    let forker = crate::sync::self_tid();
     let Some((c, t)) = sched::current_user() else {
         // SAFETY: glibc's fork on a glibc TCB.
-        return unsafe { (real().fork)() };
+        let pid = unsafe { (real().fork)() };
+        if pid == 0 {
+            crate::sync::note_fork_child(forker, crate::mem::tcb::next_tid());
+        }
+        return pid;
     };
     // SAFETY: `t` runs on `c`, so `c`'s idle context is suspended and its
     // TCB unused; we restore the user TCB before returning in both processes.
@@ -77,6 +87,7 @@ fn glibc_fork() -> libc::pid_t {
             crate::thread::runtime::LIVE.store(1, core::sync::atomic::Ordering::Relaxed);
             sched::monitor::restart_in_child();
             crate::signal::route::restart_in_child();
+            crate::sync::note_fork_child(forker, crate::mem::tcb::next_tid());
         }
         pid
     }

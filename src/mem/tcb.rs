@@ -52,6 +52,24 @@ const OFF_FEATURE_1: usize = 0x48;
 const FIRST_TID: i32 = 0x4000_0000;
 static NEXT_TID: AtomicI32 = AtomicI32::new(FIRST_TID);
 
+/// Whether `tid` is one of the synthetic ids of user threads.
+pub fn is_synthetic_tid(tid: i32) -> bool {
+    tid >= FIRST_TID
+}
+
+/// The synthetic id the next user thread's TCB gets.
+pub fn next_tid() -> i32 {
+    NEXT_TID.load(Ordering::Relaxed)
+}
+
+/// A new synthetic id: every thread gets its own (a recycled TCB too), in
+/// increasing order — a fork child tells its own threads from the parent's
+/// by it — wrapping to the first after 2^30 of them.
+fn new_tid() -> i32 {
+    let prev = NEXT_TID.fetch_update(Ordering::Relaxed, Ordering::Relaxed, |n| Some(if n == i32::MAX { FIRST_TID } else { n + 1 }));
+    prev.unwrap_or(FIRST_TID)
+}
+
 struct Layout {
     sysinfo: usize,
     stack_guard: usize,
@@ -146,7 +164,7 @@ pub fn build() -> Option<usize> {
         *field::<usize>(tp, OFF_STACK_GUARD) = l.stack_guard;
         *field::<usize>(tp, OFF_POINTER_GUARD) = l.pointer_guard;
         *field::<u32>(tp, OFF_FEATURE_1) = l.feature_1;
-        *field::<i32>(tp, r.pthread_tid_offset) = NEXT_TID.fetch_add(1, Ordering::Relaxed);
+        *field::<i32>(tp, r.pthread_tid_offset) = new_tid();
         // rseq area: cpu_id_start (u32) then cpu_id (i32).
         *field::<i32>(tp, (r.rseq_offset + 4) as usize) = -2;
         if l.private_offsets {
@@ -178,6 +196,7 @@ pub fn recycle(tp: usize) {
     // SAFETY: the TCB belongs to no running thread; the dtv layout is glibc's
     // (`dtv[-1].counter` = length, entries {val, to_free}).
     unsafe {
+        *field::<i32>(tp, real().pthread_tid_offset) = new_tid();
         let dtv = *field::<*mut [usize; 2]>(tp, 8);
         let len = (*dtv.sub(1))[0];
         for i in 1..=len {

@@ -39,7 +39,7 @@ use core::ffi::c_int;
 use core::sync::atomic::{AtomicPtr, AtomicU32, Ordering};
 
 use super::futex::{self, Scope};
-use super::mutex::{Mutex, HELD, KIND_PSHARED, KIND_ROBUST, WAITERS};
+use super::mutex::{Enc, Mutex, KIND_PSHARED, KIND_ROBUST};
 use crate::park::lot::{self, WaitResult};
 
 /// Set in `waiters` by `destroy`, which waits for the count under it to
@@ -185,7 +185,9 @@ impl Cond {
         let from = self.seq.as_ptr() as usize;
         let to = lock.as_ptr() as usize;
         let nmove = if all { usize::MAX } else { 1 };
-        if let Some(n) = lot::requeue(from, to, 0, nmove, || mark_contended(lock)) {
+        // SAFETY: as above.
+        let enc = Enc::of(unsafe { (*m).kind.load(Ordering::Relaxed) });
+        if let Some(n) = lot::requeue(from, to, 0, nmove, || mark_contended(lock, enc)) {
             return n;
         }
         // The mutex is free: wake one; a broadcast moves the rest behind it.
@@ -205,16 +207,16 @@ fn morphable(m: *mut Mutex) -> bool {
 }
 
 /// If the (private) mutex is held, sets its waiters bit and returns true.
-fn mark_contended(lock: &AtomicU32) -> bool {
+fn mark_contended(lock: &AtomicU32, enc: Enc) -> bool {
     let mut w = lock.load(Ordering::Relaxed);
     loop {
-        if w & HELD == 0 {
+        if !enc.held(w) {
             return false;
         }
-        if w & WAITERS != 0 {
+        if w & enc.waiters != 0 {
             return true;
         }
-        match lock.compare_exchange_weak(w, w | WAITERS, Ordering::Relaxed, Ordering::Relaxed) {
+        match lock.compare_exchange_weak(w, w | enc.waiters, Ordering::Relaxed, Ordering::Relaxed) {
             Ok(_) => return true,
             Err(now) => w = now,
         }

@@ -19,7 +19,43 @@ pub mod rwlock;
 pub mod sem;
 pub mod spin;
 
-use crate::sys::real::real;
+use core::sync::atomic::{AtomicBool, AtomicI32, Ordering};
+
+
+/// After a fork, in the child: the thread that forked (its id before the
+/// fork) and the first synthetic id given out in the child.
+static IN_FORK_CHILD: AtomicBool = AtomicBool::new(false);
+static FORKER: AtomicI32 = AtomicI32::new(0);
+static FIRST_CHILD_TID: AtomicI32 = AtomicI32::new(0);
+
+/// In a fork child (called by the fork layer): from now on a lock held by
+/// a thread that did not survive the fork is the next locker's, unless
+/// `MNTHREAD_FORK_REPAIR=0` asks for glibc's behaviour (it stays held).
+pub fn note_fork_child(forker: i32, first_child_tid: i32) {
+    // SAFETY: getenv with a NUL-terminated name; a non-null result is a string.
+    let v = unsafe { libc::getenv(c"MNTHREAD_FORK_REPAIR".as_ptr()) };
+    // SAFETY: as above.
+    let off = !v.is_null() && unsafe { *v } == b'0' as libc::c_char;
+    FORKER.store(forker, Ordering::Relaxed);
+    FIRST_CHILD_TID.store(first_child_tid, Ordering::Relaxed);
+    IN_FORK_CHILD.store(!off, Ordering::Release);
+}
+
+/// Whether thread id `tid`, found holding a lock, names a thread that did
+/// not survive a fork into this process: a synthetic id given out before
+/// the fork, other than the forker's; or a kernel thread id that is not a
+/// thread of this process any more. Always false outside a fork child.
+pub fn owner_gone(tid: i32) -> bool {
+    if !IN_FORK_CHILD.load(Ordering::Acquire) || tid <= 0 || tid == FORKER.load(Ordering::Relaxed) {
+        return false;
+    }
+    if crate::mem::tcb::is_synthetic_tid(tid) {
+        return tid < FIRST_CHILD_TID.load(Ordering::Relaxed);
+    }
+    // SAFETY: signal 0 only checks that the thread exists.
+    let r = unsafe { crate::sys::raw::syscall3(libc::SYS_tgkill, self_pid() as usize, tid as usize, 0) };
+    r == -(libc::ESRCH as isize)
+}
 
 /// This process's pid: the owner's process of process-shared objects
 /// (thread ids alone repeat across processes, see [`self_tid`]).
@@ -33,8 +69,12 @@ pub fn self_pid() -> u32 {
 /// PID_MAX_LIMIT) for user threads. Owner field of mutexes and rwlocks.
 #[inline]
 pub fn self_tid() -> i32 {
-    let tp = crate::arch::thread_pointer();
-    // SAFETY: every thread's TCB is a glibc `struct pthread` with `tid` at
-    // this offset (user TCBs are built that way, see mem::tcb).
-    unsafe { *((tp + real().pthread_tid_offset) as *const i32) }
+    let tid: i32;
+    // SAFETY: every thread's TCB (at the %fs base) is a glibc `struct
+    // pthread` with `tid` at this offset (user TCBs are built that way, see
+    // mem::tcb).
+    unsafe {
+        core::arch::asm!("mov {0:e}, dword ptr fs:[{off}]", out(reg) tid, off = const crate::sys::real::PTHREAD_TID_OFFSET, options(nostack, readonly, preserves_flags))
+    };
+    tid
 }

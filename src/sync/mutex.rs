@@ -11,7 +11,11 @@
 //!
 //! Lock word protocol (Drepper's "mutex3" with bits, plus robust flags):
 //! * a holder part (the bits under `Enc::mask`) and a waiters bit.
-//!   Private words: holder bit 1, waiters bit 2. Process-shared robust
+//!   Private NORMAL and ADAPTIVE words: the holder's thread id, waiters bit
+//!   31 (the owner comes with the lock word's own CAS, so a fork child can
+//!   take over a lock whose holder it lost: `take_over`). Other private
+//!   words: holder bit 1, waiters bit 2 (their owner is in `owner`).
+//!   Process-shared robust
 //!   words use the kernel's robust-futex encoding instead — holder = the
 //!   holding process's pid, waiters 0x80000000, `DIED` = FUTEX_OWNER_DIED —
 //!   so that the kernel marks them when the process dies (`mutex_robust`).
@@ -29,6 +33,10 @@
 //!   ENOTRECOVERABLE. Only a new `pthread_mutex_init` clears it.
 //! * Only the holder changes `owner`, `count` and the robust flags while it
 //!   holds the lock (waiters only add the waiters bit), so these need no CAS.
+//! * Fork repair: in a fork child, a locker that finds the word held by a
+//!   thread that did not survive the fork (`sync::owner_gone`) takes it with
+//!   one CAS from that very word, as if the holder had unlocked — or, robust,
+//!   had died (EOWNERDEAD). Never for process-shared words.
 //!
 //! Condition variables move their waiters onto `lock` (wait morphing, see
 //! `cond`): such a waiter later acquires with the waiters bit, like any
@@ -74,6 +82,11 @@ pub struct Enc {
 
 const PRIVATE_ENC: Enc = Enc { waiters: WAITERS, mask: HELD };
 const KERNEL_ENC: Enc = Enc { waiters: KERNEL_WAITERS, mask: !(KERNEL_WAITERS | DIED | NOTREC) };
+/// Private NORMAL and ADAPTIVE words: the holder's thread id (`self_tid`,
+/// below 2^31), the waiters bit above it. The holder costs no store beyond
+/// the lock word's own, and a fork child can tell a lost holder.
+const TID_ENC: Enc = Enc { waiters: TID_WAITERS, mask: !TID_WAITERS };
+const TID_WAITERS: u32 = 0x8000_0000;
 
 impl Enc {
     /// The encoding of a mutex of `kind`.
@@ -81,9 +94,17 @@ impl Enc {
     pub fn of(kind: i32) -> Enc {
         if kind & (KIND_ROBUST | KIND_PSHARED) == KIND_ROBUST | KIND_PSHARED {
             KERNEL_ENC
+        } else if kind & KIND_PSHARED == 0 && Mutex::is_plain(kind) {
+            TID_ENC
         } else {
             PRIVATE_ENC
         }
+    }
+
+    /// Whether the holder part is the holder's thread id.
+    #[inline]
+    pub fn is_tid(self) -> bool {
+        self.mask == TID_ENC.mask
     }
 
     #[inline]
@@ -91,9 +112,11 @@ impl Enc {
         w & self.mask != 0
     }
 
-    /// The holder part a locker stores: 1, or its process's pid.
+    /// The holder part a locker stores: 1, its thread id, or its process's pid.
     fn holder(self) -> u32 {
-        if self.waiters == KERNEL_WAITERS {
+        if self.is_tid() {
+            self_tid() as u32
+        } else if self.waiters == KERNEL_WAITERS {
             self_pid()
         } else {
             HELD
@@ -221,8 +244,12 @@ impl Mutex {
     #[inline]
     pub fn lock(&self, limit: Limit) -> c_int {
         let kind = self.kind.load(Ordering::Relaxed);
-        if Self::is_plain(kind) && self.lock.compare_exchange(0, HELD, Ordering::Acquire, Ordering::Relaxed).is_ok() {
-            return 0;
+        if Self::is_plain(kind) {
+            // A private word holds its holder's id (see `TID_ENC`).
+            let holder = if kind & KIND_PSHARED == 0 { self_tid() as u32 } else { HELD };
+            if self.lock.compare_exchange(0, holder, Ordering::Acquire, Ordering::Relaxed).is_ok() {
+                return 0;
+            }
         }
         self.lock_slow(kind, limit, false)
     }
@@ -238,10 +265,12 @@ impl Mutex {
         self.unlock_checked(kind)
     }
 
-    /// Lets go of a plain mutex: no owner to clear, wake one if flagged.
+    /// Lets go of a plain mutex (no owner field to clear), waking one if
+    /// flagged.
     #[inline]
     fn release_plain(&self, kind: i32) {
-        if self.lock.swap(0, Ordering::Release) & WAITERS != 0 {
+        let waiters = if kind & KIND_PSHARED == 0 { TID_WAITERS } else { WAITERS };
+        if self.lock.swap(0, Ordering::Release) & waiters != 0 {
             futex::wake(&self.lock, 1, Self::scope(kind));
         }
     }
@@ -305,7 +334,7 @@ impl Mutex {
         let mut deadline: Option<Option<u64>> = None;
         loop {
             let w = self.lock.load(Ordering::Relaxed);
-            if w & NOTREC != 0 {
+            if kind & KIND_ROBUST != 0 && w & NOTREC != 0 {
                 return libc::ENOTRECOVERABLE;
             }
             if !enc.held(w) {
@@ -313,6 +342,9 @@ impl Mutex {
                     return if w & DIED != 0 { libc::EOWNERDEAD } else { 0 };
                 }
                 continue;
+            }
+            if let Some(r) = self.take_over(kind, enc, w, take) {
+                return r;
             }
             if matches!(limit, Limit::Try) {
                 return libc::EBUSY;
@@ -340,6 +372,26 @@ impl Mutex {
                 return libc::ETIMEDOUT;
             }
         }
+    }
+
+    /// In a fork child, a held word whose holder did not survive the fork
+    /// (`super::owner_gone`; never for a process-shared mutex, whose holder
+    /// may live in another process) is taken over: Some(0), or
+    /// Some(EOWNERDEAD) for a robust one, as POSIX says for a dead owner
+    /// (then marked `DIED` until `pthread_mutex_consistent`). None: not so.
+    #[cold]
+    fn take_over(&self, kind: i32, enc: Enc, w: u32, take: u32) -> Option<c_int> {
+        if kind & KIND_PSHARED != 0 {
+            return None;
+        }
+        let owner = if enc.is_tid() { (w & enc.mask) as i32 } else { self.owner.load(Ordering::Relaxed) };
+        if !super::owner_gone(owner) {
+            return None;
+        }
+        let robust = kind & KIND_ROBUST != 0;
+        let new = (w & enc.waiters) | take | if robust { DIED } else { 0 };
+        self.lock.compare_exchange(w, new, Ordering::Acquire, Ordering::Relaxed).ok()?;
+        Some(if robust { libc::EOWNERDEAD } else { 0 })
     }
 
     /// Unlock of the kinds that check ownership (and of robust, PI, PP).

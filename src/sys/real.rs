@@ -246,11 +246,19 @@ pub fn resolve() {
             r_debug: sym(c"_r_debug"),
         };
         let clock_gettime = r.clock_gettime;
+        if r.pthread_tid_offset != PTHREAD_TID_OFFSET {
+            die(&["glibc's struct pthread keeps tid elsewhere than this build of mnthread expects"]);
+        }
         (*core::ptr::addr_of_mut!(REAL)).write(r);
         super::time::use_glibc_clock_gettime(clock_gettime);
     }
     RESOLVED.store(true, Ordering::Release);
 }
+
+/// Where `struct pthread` keeps `tid` in every glibc this library runs on
+/// (x86_64 2.35 and later; checked against libthread_db's descriptor as
+/// glibc is resolved): the lock fast paths read it at this fixed offset.
+pub const PTHREAD_TID_OFFSET: usize = 0x2d0;
 
 /// The resolved entry points.
 #[inline]
