@@ -4,7 +4,8 @@
 // Fork-child lock repair (beyond glibc, where the child deadlocks): a
 // mutex held at the fork by a thread the child does not have is taken over
 // by the child's first attempt to lock it — normal, errorcheck (then owned
-// by the child's thread), trylock too, and a robust one with EOWNERDEAD —
+// by the child's thread), trylock too, and a robust one with EOWNERDEAD;
+// an rwlock it write-locked too (a read hold cannot be told lost and stays) —
 // while a mutex the forking thread itself holds stays held by it, and the
 // parent's locks are untouched. With MNTHREAD_FORK_REPAIR=0 (the program
 // runs itself again so) the child sees glibc's behaviour: the lock stays
@@ -15,6 +16,8 @@
 static pthread_mutex_t m = PTHREAD_MUTEX_INITIALIZER, m2 = PTHREAD_MUTEX_INITIALIZER;
 static pthread_mutex_t mine = PTHREAD_MUTEX_INITIALIZER;
 static pthread_mutex_t em, rm;
+static pthread_rwlock_t rw = PTHREAD_RWLOCK_INITIALIZER, rw2 = PTHREAD_RWLOCK_INITIALIZER;
+static pthread_rwlock_t rd = PTHREAD_RWLOCK_INITIALIZER;
 static sem_t held, release_them;
 
 static void *holder(void *arg)
@@ -24,8 +27,14 @@ static void *holder(void *arg)
     CHECK_EQ(pthread_mutex_lock(&m2), 0);
     CHECK_EQ(pthread_mutex_lock(&em), 0);
     CHECK_EQ(pthread_mutex_lock(&rm), 0);
+    CHECK_EQ(pthread_rwlock_wrlock(&rw), 0);
+    CHECK_EQ(pthread_rwlock_wrlock(&rw2), 0);
+    CHECK_EQ(pthread_rwlock_rdlock(&rd), 0);
     CHECK_EQ(sem_post(&held), 0);
     CHECK_EQ(sem_wait(&release_them), 0);
+    CHECK_EQ(pthread_rwlock_unlock(&rd), 0);
+    CHECK_EQ(pthread_rwlock_unlock(&rw2), 0);
+    CHECK_EQ(pthread_rwlock_unlock(&rw), 0);
     CHECK_EQ(pthread_mutex_unlock(&rm), 0);
     CHECK_EQ(pthread_mutex_unlock(&em), 0);
     CHECK_EQ(pthread_mutex_unlock(&m2), 0);
@@ -62,6 +71,15 @@ static void child_repairs(void)
     CHECK_EQ(pthread_mutex_unlock(&rm), 0);
     CHECK_EQ(pthread_mutex_lock(&rm), 0);
     CHECK_EQ(pthread_mutex_unlock(&rm), 0);
+    /* A write-locked rwlock of the lost thread: taken over by a writer or
+     * a reader; a read hold is not known to be lost and stays. */
+    CHECK_EQ(pthread_rwlock_wrlock(&rw), 0);
+    CHECK_EQ(pthread_rwlock_unlock(&rw), 0);
+    CHECK_EQ(pthread_rwlock_rdlock(&rw2), 0);
+    CHECK_EQ(pthread_rwlock_unlock(&rw2), 0);
+    CHECK_EQ(pthread_rwlock_trywrlock(&rd), EBUSY);
+    CHECK_EQ(pthread_rwlock_tryrdlock(&rd), 0);
+    CHECK_EQ(pthread_rwlock_unlock(&rd), 0);
     /* And a thread of the child uses them as usual. */
     pthread_t t;
     CHECK_EQ(pthread_create(&t, NULL, child_thread, NULL), 0);
@@ -74,6 +92,8 @@ static void child_keeps_glibc_behaviour(void)
     CHECK_EQ(pthread_mutex_timedlock(&m, &soon), ETIMEDOUT);
     CHECK_EQ(pthread_mutex_trylock(&m2), EBUSY);
     CHECK_EQ(pthread_mutex_trylock(&em), EBUSY);
+    CHECK_EQ(pthread_rwlock_trywrlock(&rw), EBUSY);
+    CHECK_EQ(pthread_rwlock_tryrdlock(&rw2), EBUSY);
 }
 
 static int scenario(int repair)

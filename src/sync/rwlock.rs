@@ -27,6 +27,11 @@
 //! reader-preferring lock; the writer non-recursive initialiser only sets
 //! `flags`.
 //!
+//! Fork repair: in a fork child, a private lock write-held by a thread the
+//! child does not have (`cur_writer`, `sync::owner_gone`) loses that hold
+//! at the next attempt to lock it (`drop_lost_writer`). Read holds are only
+//! counted, so a lost reader's hold stays.
+//!
 //! Policy. Reader-preferring kinds: a reader enters whenever no writer
 //! holds the lock (so recursive readers never deadlock behind a waiting
 //! writer). Writer non-recursive: a reader also stays out while any writer
@@ -140,6 +145,23 @@ impl RwLock {
         self.cur_writer.store(self_tid(), Ordering::Relaxed);
     }
 
+    /// In a fork child, a write hold of a thread the child does not have is
+    /// dropped (private locks only: `super::owner_gone`), so the caller's
+    /// attempt goes on as if that writer had unlocked; whether it was.
+    /// (`cur_writer` names the writer only while it holds: it is stored
+    /// after the lock is taken and cleared before it is let go.)
+    #[cold]
+    fn drop_lost_writer(&self, s: u64) -> bool {
+        if s & WRITER == 0 || self.scope() != Scope::Private || !super::owner_gone(self.cur_writer.load(Ordering::Relaxed)) {
+            return false;
+        }
+        if self.state.compare_exchange(s, s & !WRITER, Ordering::Acquire, Ordering::Relaxed).is_err() {
+            return false;
+        }
+        self.cur_writer.store(0, Ordering::Relaxed);
+        true
+    }
+
     /// pthread_rwlock_tryrdlock: 0, EBUSY or EAGAIN.
     #[inline]
     pub fn try_read(&self) -> c_int {
@@ -147,6 +169,10 @@ impl RwLock {
         let mut s = self.state.load(Ordering::Relaxed);
         loop {
             if Self::read_blocked(s, prefer_writers) {
+                if self.drop_lost_writer(s) {
+                    s = self.state.load(Ordering::Relaxed);
+                    continue;
+                }
                 return libc::EBUSY;
             }
             if readers(s) == MAX_READERS {
@@ -188,6 +214,9 @@ impl RwLock {
                 }
                 continue;
             }
+            if self.drop_lost_writer(s) {
+                continue;
+            }
             if spins > 0 {
                 spins -= 1;
                 core::hint::spin_loop();
@@ -212,7 +241,10 @@ impl RwLock {
     /// pthread_rwlock_trywrlock: 0 or EBUSY.
     #[inline]
     pub fn try_write(&self) -> c_int {
-        let s = self.state.load(Ordering::Relaxed);
+        let mut s = self.state.load(Ordering::Relaxed);
+        if self.drop_lost_writer(s) {
+            s = self.state.load(Ordering::Relaxed);
+        }
         if s & (WRITER | READERS_MASK) != 0 {
             return libc::EBUSY;
         }
@@ -251,6 +283,9 @@ impl RwLock {
                     self.set_writer();
                     return 0;
                 }
+                continue;
+            }
+            if self.drop_lost_writer(s) {
                 continue;
             }
             if !registered {
