@@ -20,8 +20,10 @@ int main(void)
     /* defaults */
     CHECK_OK(pthread_attr_getdetachstate(&a, &v));
     CHECK_EQ(v, PTHREAD_CREATE_JOINABLE);
+    /* glibc's threads are all kernel threads; mnthread's are user threads
+     * unless PTHREAD_SCOPE_SYSTEM asks for a bound one. */
     CHECK_OK(pthread_attr_getscope(&a, &v));
-    CHECK_EQ(v, PTHREAD_SCOPE_SYSTEM);
+    CHECK_EQ(v, under_mnthread() ? PTHREAD_SCOPE_PROCESS : PTHREAD_SCOPE_SYSTEM);
     CHECK_OK(pthread_attr_getinheritsched(&a, &v));
     CHECK_EQ(v, PTHREAD_INHERIT_SCHED);
     CHECK_OK(pthread_attr_getschedpolicy(&a, &v));

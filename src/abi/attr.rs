@@ -31,6 +31,8 @@ pub extern "C" fn pthread_attr_init(attr: *mut libc::pthread_attr_t) -> c_int {
     let a = attr_mut!(attr);
     *a = Attr::ZERO;
     a.guardsize = PAGE;
+    // A user thread by default; PTHREAD_SCOPE_SYSTEM asks for a bound one.
+    a.flags = FLAG_SCOPEPROCESS;
     0
 }
 
@@ -145,7 +147,10 @@ pub extern "C" fn pthread_attr_setscope(attr: *mut libc::pthread_attr_t, scope: 
             attr_mut!(attr).flags &= !FLAG_SCOPEPROCESS;
             0
         }
-        PTHREAD_SCOPE_PROCESS => libc::ENOTSUP,
+        PTHREAD_SCOPE_PROCESS => {
+            attr_mut!(attr).flags |= FLAG_SCOPEPROCESS;
+            0
+        }
         _ => libc::EINVAL,
     }
 }

@@ -3,12 +3,14 @@
 //! from any thread, created by mnthread or not, before or after the runtime
 //! starts; bad input gets glibc's error code, never a crash.
 
+pub mod affinity;
 pub mod attr;
 pub mod barrier;
 pub mod blocking;
 pub mod cancel;
 pub mod exec;
 pub mod jmp;
+pub mod kstate;
 pub mod restart;
 pub mod signal;
 pub mod c11_sync;

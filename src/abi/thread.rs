@@ -14,7 +14,7 @@ fn desc(t: libc::pthread_t) -> *mut UThread {
     t as *mut UThread
 }
 
-fn live(t: libc::pthread_t) -> Option<&'static UThread> {
+pub(crate) fn live(t: libc::pthread_t) -> Option<&'static UThread> {
     if !crate::mem::uthread::SLAB.plausible(desc(t)) {
         return None;
     }
@@ -169,6 +169,20 @@ pub extern "C" fn pthread_getattr_np(t: libc::pthread_t, attr: *mut libc::pthrea
     let sched = tr.sched.get();
     a.policy = sched.policy;
     a.sched_priority = sched.priority;
+    let ut = tr as *const UThread as *mut UThread;
+    if crate::sched::bound::is_bound(ut) {
+        a.flags &= !super::attr::FLAG_SCOPEPROCESS;
+    }
+    // As glibc: the thread's CPU mask goes into the attribute too.
+    let mut mask = [0u8; 128];
+    if crate::thread::affinity::get(ut, &mut mask) == 0 {
+        // SAFETY: glibc's own attribute call, on the attribute we initialised.
+        let r = unsafe { libc::pthread_attr_setaffinity_np(attr, mask.len(), mask.as_ptr() as *const libc::cpu_set_t) };
+        if r != 0 {
+            super::attr::pthread_attr_destroy(attr);
+            return r;
+        }
+    }
     0
 }
 
@@ -191,6 +205,32 @@ pub extern "C" fn pthread_setschedparam(t: libc::pthread_t, policy: c_int, param
     let prio = unsafe { (*param).sched_priority };
     if !valid_policy(policy) || !valid_priority(policy, prio) {
         return libc::EINVAL;
+    }
+    // The caller's real-time policy, or a bound thread's any: the kernel's
+    // (a user thread binds itself first, so it stays its own).
+    let ut = t as *const UThread as *mut UThread;
+    let own = crate::sched::current_user().is_some_and(|(_, me)| me == ut);
+    let tid = if own && policy != libc::SCHED_OTHER {
+        if let Err(e) = crate::sched::bound::bind_current() {
+            return e;
+        }
+        Some(0)
+    } else {
+        crate::sched::bound::kernel_tid(ut).map(|tid| {
+            crate::sched::bound::taint(ut);
+            if own {
+                0
+            } else {
+                tid
+            }
+        })
+    };
+    if let Some(tid) = tid {
+        // SAFETY: `param` is the program's valid in-pointer.
+        let r = unsafe { crate::sys::raw::syscall3(libc::SYS_sched_setscheduler, tid as usize, policy as usize, param as usize) };
+        if r < 0 {
+            return -r as c_int;
+        }
     }
     t.sched.set(SchedInfo { policy, priority: prio });
     0

@@ -14,7 +14,7 @@
 //! `FREE` marks a reaped descriptor, so a late join/detach gets ESRCH.
 
 use core::ffi::{c_int, c_void};
-use core::sync::atomic::{AtomicPtr, AtomicU32, AtomicU64, Ordering};
+use core::sync::atomic::{AtomicPtr, AtomicU32, AtomicU64, AtomicUsize, Ordering};
 
 use crate::mem::slab::Slab;
 use crate::mem::stack::Stack;
@@ -102,6 +102,19 @@ pub struct UThread {
     /// CPU time, in ns, the thread had before mnthread ran it (the main
     /// thread's, when the runtime adopts it; else 0).
     pub cpu_before_ns: AtomicU64,
+    /// The carrier this thread is bound to (its kernel thread of its own,
+    /// `sched::bound`), as an address; 0 while it runs M:N.
+    pub bound: AtomicUsize,
+    /// A CPU mask another thread set for this unbound thread
+    /// (`pthread_setaffinity_np`): it binds itself to it when it next
+    /// resumes (`sched::bound::take_pending`); null if none.
+    pub affinity: AtomicPtr<CpuMask>,
+}
+
+/// A CPU mask as the kernel takes it (`cpu_set_t`, any size), from the
+/// runtime's heap.
+pub struct CpuMask {
+    pub bytes: Vec<u8>,
 }
 
 /// A user thread's signal state. Sets are the kernel's layout (bit `n - 1`

@@ -80,6 +80,8 @@ pub fn has_interruption(t: &UThread) -> bool {
 /// Costs two loads otherwise.
 #[inline]
 pub fn on_resume(t: *mut UThread) {
+    // A CPU mask another thread set for this one (see `sched::bound`).
+    sched::bound::take_pending(t);
     // SAFETY: `t` is the calling thread's own descriptor.
     if has_interruption(unsafe { &*t }) {
         let f = RESUME_CHECK.load(Ordering::Acquire);

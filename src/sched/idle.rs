@@ -408,9 +408,14 @@ pub fn wake_one_for_timer() {
     IDLE.wake_one_for_timer(&AllCarriers);
 }
 
-/// Blocks the idle carrier `c` until it has a thread to run.
-pub fn find_work(c: &'static Carrier) -> *mut UThread {
-    IDLE.find_work(&OnCarrier(c))
+/// Blocks the idle carrier `c` until it has a thread to run; None: it is
+/// a bound carrier whose kernel thread must end.
+pub fn find_work(c: &'static Carrier) -> Option<*mut UThread> {
+    match super::bound::work(c) {
+        super::bound::Work::Run(t) => Some(t),
+        super::bound::Work::End => None,
+        super::bound::Work::Pool => Some(IDLE.find_work(&OnCarrier(c))),
+    }
 }
 
 /// Reserves room in the sleeper list for `n` carriers; false when out of memory.

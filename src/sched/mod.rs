@@ -39,6 +39,7 @@
 //! Never cache a `&Carrier` across a switch: the thread may resume on
 //! another carrier. `this_carrier()` re-reads `%gs`.
 
+pub mod bound;
 pub mod cputime;
 pub mod global;
 pub mod idle;
@@ -53,6 +54,7 @@ use core::sync::atomic::{AtomicBool, AtomicI32, AtomicPtr, AtomicU32, AtomicU64,
 use crate::arch;
 use crate::arch::switch::switch_to;
 use crate::mem::uthread::{Context, UThread};
+use crate::sys::lock::Locked;
 use crossbeam_utils::CachePadded;
 use runq::LocalQueue;
 
@@ -159,6 +161,11 @@ pub struct Carrier {
     altstack: [AtomicUsize; 2],
     /// A `SIGMN` is on its way to this carrier (see [`Carrier::kick`]).
     kicked: AtomicBool,
+    /// A [`BOUND`] carrier's thread, once runnable (see `bound`).
+    pub bound_next: AtomicPtr<UThread>,
+    /// Its bound thread changed the kernel thread's own state (CPU mask,
+    /// namespaces, ...): the kernel thread ends with it (see `bound`).
+    pub tainted: AtomicBool,
 }
 
 impl Carrier {
@@ -183,6 +190,19 @@ impl Carrier {
         self.kicked.store(false, Ordering::Release);
     }
 
+    /// A dead slot (no kernel thread, nobody else using it) is made ready
+    /// for a new kernel thread.
+    pub(crate) fn reset_for_reuse(&self) {
+        self.tid.store(0, Ordering::Relaxed);
+        self.tainted.store(false, Ordering::Relaxed);
+        self.sleep_word.store(0, Ordering::Relaxed);
+        self.spare_word.store(0, Ordering::Relaxed);
+        self.replaced.store(false, Ordering::Relaxed);
+        self.kicked.store(false, Ordering::Relaxed);
+        self.bound_next.store(core::ptr::null_mut(), Ordering::Relaxed);
+        self.current.store(core::ptr::null_mut(), Ordering::Relaxed);
+    }
+
     pub fn set_altstack(&self, base: usize, size: usize) {
         self.altstack[0].store(base, Ordering::Relaxed);
         self.altstack[1].store(size, Ordering::Relaxed);
@@ -195,14 +215,32 @@ pub const ACTIVE: u8 = 0;
 pub const RETIRED: u8 = 1;
 /// Its kernel thread does not exist (a fork child's other carriers).
 pub const GONE: u8 = 2;
+/// Runs one user thread only, its bound thread (see `bound`); not a
+/// carrier of the pool.
+pub const BOUND: u8 = 3;
+/// A bound carrier whose thread ended, asleep until it is given another.
+pub const BOUND_IDLE: u8 = 4;
+/// A bound carrier whose thread ended after changing its kernel thread's
+/// state: the kernel thread is ending.
+pub const DYING: u8 = 5;
+/// A slot whose kernel thread ended: free for a new bound carrier.
+pub const DEAD: u8 = 6;
 
 // SAFETY: the Cells are touched only by the owning carrier (see fields).
 unsafe impl Sync for Carrier {}
 
 static CARRIERS: AtomicPtr<Carrier> = AtomicPtr::new(core::ptr::null_mut());
-/// Slots made so far (the first `NCARRIERS` of `CAPACITY` are initialised).
+/// Slots made so far (the first `NCARRIERS` of [`MAX_CARRIERS`] are
+/// initialised).
 static NCARRIERS: AtomicUsize = AtomicUsize::new(0);
-static CAPACITY: AtomicUsize = AtomicUsize::new(0);
+/// Most slots of the pool (`MNTHREAD_MAX_CARRIERS`): active carriers not
+/// bound to a thread, and retired ones. Bound carriers come on top.
+static POOL_CAP: AtomicUsize = AtomicUsize::new(0);
+/// Slots of the pool now (counted under `SLOTS`).
+static POOL_SLOTS: AtomicUsize = AtomicUsize::new(0);
+/// Taken to add a slot (the monitor's spares and bound threads' carriers
+/// race for them) and to count the pool's slots.
+static SLOTS: Locked<()> = Locked::new(());
 
 /// Every carrier made so far, active, retired or gone.
 pub fn carriers() -> &'static [Carrier] {
@@ -238,51 +276,125 @@ fn new_carrier(id: usize) -> Carrier {
         spare_word: AtomicU32::new(0),
         altstack: [AtomicUsize::new(0), AtomicUsize::new(0)],
         kicked: AtomicBool::new(false),
+        bound_next: AtomicPtr::new(core::ptr::null_mut()),
+        tainted: AtomicBool::new(false),
     }
 }
 
-/// Allocates room for `cap` carriers (at most [`MAX_CARRIERS`]) and makes
-/// the first `n` (not yet running); `None` when memory runs out. The room
-/// beyond `n` is reserved address space, touched only when the monitor
-/// adds a spare ([`add_carrier`]).
+/// Allocates room for [`MAX_CARRIERS`] carriers, `cap` of them for the
+/// pool, and makes the first `n` (not yet running); `None` when memory runs
+/// out. The room beyond `n` is reserved address space, touched only when a
+/// slot is added ([`add_carrier`]).
 pub fn create_carriers(n: usize, cap: usize) -> Option<&'static [Carrier]> {
     let cap = cap.clamp(1, MAX_CARRIERS);
     let n = n.clamp(1, cap);
     let mut v: Vec<Carrier> = Vec::new();
-    if v.try_reserve_exact(cap).is_err() || !idle::reserve_sleepers(cap) {
+    if v.try_reserve_exact(MAX_CARRIERS).is_err() || !idle::reserve_sleepers(cap) {
         return None;
     }
     v.extend((0..n).map(new_carrier));
     cputime::init();
     let p = core::mem::ManuallyDrop::new(v).as_mut_ptr();
-    CAPACITY.store(cap, Ordering::Relaxed);
+    POOL_CAP.store(cap, Ordering::Relaxed);
+    POOL_SLOTS.store(n, Ordering::Relaxed);
     NCARRIERS.store(n, Ordering::Release);
     CARRIERS.store(p, Ordering::Release);
     Some(carriers())
 }
 
-/// Makes one more carrier slot (not yet running); `None` at the capacity.
-/// Only the monitor adds carriers, so slots are never raced for.
-pub fn add_carrier() -> Option<&'static Carrier> {
-    let n = NCARRIERS.load(Ordering::Relaxed);
-    if n >= CAPACITY.load(Ordering::Relaxed) {
-        return None;
-    }
-    let p = CARRIERS.load(Ordering::Acquire);
-    // SAFETY: slot `n` is inside the reserved capacity and not yet visible
-    // to anybody (the count is raised after the write).
-    unsafe {
-        p.add(n).write(new_carrier(n));
-        NCARRIERS.store(n + 1, Ordering::Release);
-        Some(&*p.add(n))
-    }
+/// Makes one more carrier slot (not yet running) in `state`: a spare of the
+/// pool ([`ACTIVE`]; `None` when the pool is at its cap) or a bound
+/// thread's ([`BOUND`]); `None` when every slot is taken.
+pub fn add_carrier(state: u8) -> Option<&'static Carrier> {
+    SLOTS.with(|_| {
+        let n = NCARRIERS.load(Ordering::Relaxed);
+        if n >= MAX_CARRIERS || (state == ACTIVE && POOL_SLOTS.load(Ordering::Relaxed) >= POOL_CAP.load(Ordering::Relaxed)) {
+            return None;
+        }
+        if state == ACTIVE {
+            POOL_SLOTS.fetch_add(1, Ordering::Relaxed);
+        }
+        let p = CARRIERS.load(Ordering::Acquire);
+        // SAFETY: slot `n` is inside the reserved capacity and not yet
+        // visible to anybody (the count is raised after the write, and
+        // slots are added under `SLOTS`).
+        unsafe {
+            let mut c = new_carrier(n);
+            c.state = AtomicU8::new(state);
+            p.add(n).write(c);
+            NCARRIERS.store(n + 1, Ordering::Release);
+            Some(&*p.add(n))
+        }
+    })
+}
+
+/// Slot `c`, made by [`add_carrier`], got no kernel thread: it is never run.
+pub fn abandon_carrier(c: &Carrier) {
+    SLOTS.with(|_| {
+        if c.state.swap(GONE, Ordering::AcqRel) == ACTIVE {
+            POOL_SLOTS.fetch_sub(1, Ordering::Relaxed);
+        }
+    });
 }
 
 /// After only the first `n` carriers could be started: the others are never
 /// run nor looked at again. (Their slots stay allocated; a carrier that read
 /// the longer length meanwhile finds empty queues there.)
 pub fn keep_carriers(n: usize) {
+    POOL_SLOTS.store(n, Ordering::Relaxed);
     NCARRIERS.store(n, Ordering::Release);
+}
+
+/// Starts a carrier's kernel thread on a slot (registered by the runtime).
+pub type Spawn = fn(&'static Carrier) -> bool;
+static SPAWN: AtomicUsize = AtomicUsize::new(0);
+
+/// Registers how carriers' kernel threads are started (before any spare
+/// or bound carrier is needed).
+pub fn register_spawn(spawn: Spawn) {
+    SPAWN.store(spawn as usize, Ordering::Release);
+}
+
+/// Starts the kernel thread of slot `c`; false (and the slot abandoned)
+/// if none could be made.
+fn spawn(c: &'static Carrier) -> bool {
+    let f = SPAWN.load(Ordering::Acquire);
+    // SAFETY: only `register_spawn` stores non-zero values, each a `Spawn`.
+    let ok = f != 0 && unsafe { core::mem::transmute::<usize, Spawn>(f) }(c);
+    if !ok {
+        abandon_carrier(c);
+    }
+    ok
+}
+
+/// Gets one more carrier of the pool running: a retired one revived, or a
+/// new slot with a new kernel thread. False at the pool's cap, or if no
+/// kernel thread could be made.
+pub fn start_pool_spare() -> bool {
+    for s in carriers() {
+        if s.state.compare_exchange(RETIRED, ACTIVE, Ordering::AcqRel, Ordering::Relaxed).is_ok() {
+            s.spare_word.store(1, Ordering::Release);
+            crate::sys::raw::futex_wake(&s.spare_word, 1);
+            return true;
+        }
+    }
+    let Some(s) = add_carrier(ACTIVE) else { return false };
+    if !spawn(s) {
+        return false;
+    }
+    monitor::SPARES_MADE.fetch_add(1, Ordering::Relaxed);
+    true
+}
+
+/// A carrier of the pool leaves it (it becomes bound) or comes back.
+fn count_pool(leaving: bool) {
+    SLOTS.with(|_| {
+        if leaving {
+            POOL_SLOTS.fetch_sub(1, Ordering::Relaxed);
+        } else {
+            POOL_SLOTS.fetch_add(1, Ordering::Relaxed);
+        }
+    });
 }
 
 /// Records the kernel thread now running carrier `c` (first thing it does).
@@ -352,7 +464,15 @@ pub fn current() -> *mut UThread {
 /// Makes `t` runnable. On a carrier it goes to that carrier (`next`: run
 /// it at the next switch, as a hand-off); elsewhere to the global queue.
 pub fn ready(t: *mut UThread, next: bool) {
+    // SAFETY: descriptors are type-stable.
+    let bound_to = unsafe { (*t).bound.load(Ordering::Acquire) };
+    if bound_to != 0 {
+        bound::ready(t, bound_to);
+        return;
+    }
     match this_carrier() {
+        // A bound carrier runs nobody else.
+        Some(c) if c.state.load(Ordering::Relaxed) != ACTIVE => global::push(t),
         Some(c) if next => {
             let old = c.runnext.swap(t, Ordering::AcqRel);
             if old.is_null() {
@@ -401,8 +521,9 @@ fn take_global(c: &Carrier) -> Option<*mut UThread> {
 
 /// Next thread to run on `c`, without sleeping (see module docs).
 pub fn find_next(c: &Carrier) -> Option<*mut UThread> {
-    if c.replaced.load(Ordering::Relaxed) {
-        // A spare runs in our place: nothing more here (see `monitor`).
+    if c.replaced.load(Ordering::Relaxed) || c.state.load(Ordering::Relaxed) != ACTIVE {
+        // A spare runs in our place (see `monitor`), or we are bound to
+        // one thread (see `bound`): nothing more here.
         return None;
     }
     let n = c.schedule_count.get().wrapping_add(1);
@@ -517,7 +638,7 @@ pub unsafe fn switch_away(c: &Carrier, cur: *mut UThread, then: Continuation) {
 /// `sched_yield`: a user thread lets the next runnable thread on its
 /// carrier run; any other thread yields its kernel thread to the kernel.
 pub fn yield_now() {
-    let Some((c, cur)) = current_user() else {
+    let Some((c, cur)) = current_user().filter(|(c, _)| c.state.load(Ordering::Relaxed) == ACTIVE) else {
         crate::sys::raw::sched_yield();
         return;
     };
@@ -535,12 +656,16 @@ pub fn yield_now() {
 
 /// The idle loop of carrier `c`, on the carrier's own stack: run what there
 /// is, spin a little when there is nothing, then sleep.
-pub fn idle_loop(c: &'static Carrier) -> ! {
+/// Returns only on a bound carrier whose kernel thread must end (see
+/// `bound`).
+pub fn idle_loop(c: &'static Carrier) {
     loop {
-        let next = idle::find_work(c);
+        let Some(next) = idle::find_work(c) else { return };
         cputime::start_run(c);
         c.current.store(next, Ordering::Relaxed);
-        monitor::carrier_busy();
+        if c.state.load(Ordering::Relaxed) == ACTIVE {
+            monitor::carrier_busy();
+        }
         bump_ticks(c);
         // SAFETY: `next` is runnable and ours; the idle context is saved in
         // `c.idle` and only this carrier resumes it.
@@ -581,8 +706,11 @@ pub unsafe fn forget_parent_threads() {
         v.runnext.store(core::ptr::null_mut(), Ordering::Relaxed);
         v.replaced.store(false, Ordering::Relaxed);
         if Some(v.id) == me {
-            // The child's kernel thread has an id of its own.
+            // The child's kernel thread has an id of its own, and is the
+            // child's whole pool (a bound forker is bound no more).
             carrier_started(v);
+            bound::unbind_in_child(v);
+            POOL_SLOTS.store(1, Ordering::Relaxed);
         } else {
             v.current.store(core::ptr::null_mut(), Ordering::Relaxed);
             v.state.store(GONE, Ordering::Relaxed);

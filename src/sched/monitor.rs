@@ -57,9 +57,9 @@
 //! the CPU clock alone (a carrier the kernel descheduled on a loaded machine
 //! looks blocked).
 
-use core::sync::atomic::{fence, AtomicU32, AtomicU64, AtomicUsize, Ordering};
+use core::sync::atomic::{fence, AtomicBool, AtomicU32, AtomicU64, Ordering};
 
-use super::{add_carrier, carriers, global, idle, Carrier, ACTIVE, GONE, MAX_CARRIERS, RETIRED};
+use super::{carriers, global, idle, Carrier, ACTIVE, MAX_CARRIERS, RETIRED};
 use crate::sys::raw;
 use crate::sys::real::real;
 use crate::sys::time;
@@ -76,9 +76,8 @@ static WORD: AtomicU32 = AtomicU32::new(AWAKE);
 /// Its timed naps between looks (never woken).
 static NAP: AtomicU32 = AtomicU32::new(0);
 
-/// Starts a carrier's kernel thread on a slot (registered by the runtime).
-pub type Spawn = fn(&'static Carrier) -> bool;
-static SPAWN: AtomicUsize = AtomicUsize::new(0);
+/// Whether this process runs a monitor.
+static RUNNING: AtomicBool = AtomicBool::new(false);
 
 /// For `MNTHREAD_STATS` (written by the monitor, and by retiring carriers).
 pub static RESCUES: AtomicU64 = AtomicU64::new(0);
@@ -86,24 +85,22 @@ pub static SPARES_MADE: AtomicU64 = AtomicU64::new(0);
 pub static RETIREMENTS: AtomicU64 = AtomicU64::new(0);
 pub static AT_CAP: AtomicU64 = AtomicU64::new(0);
 
-/// Starts the monitor (once the carriers run); `spawn` starts spare
-/// carriers. False if its kernel thread could not be made (then blocked
-/// carriers are simply not rescued).
-pub fn start(spawn: Spawn) -> bool {
-    SPAWN.store(spawn as usize, Ordering::Release);
+/// Starts the monitor (once the carriers run). False if its kernel thread
+/// could not be made (then blocked carriers are simply not rescued).
+pub fn start() -> bool {
     let mut t: libc::pthread_t = 0;
     // SAFETY: the real pthread_create; the monitor takes no argument.
-    unsafe { (real().pthread_create)(&mut t, core::ptr::null(), monitor_main, core::ptr::null_mut()) == 0 }
+    let ok = unsafe { (real().pthread_create)(&mut t, core::ptr::null(), monitor_main, core::ptr::null_mut()) == 0 };
+    RUNNING.store(ok, Ordering::Release);
+    ok
 }
 
 /// In a fork child: the parent's monitor did not survive; start another
 /// (if the parent had one).
 pub fn restart_in_child() {
     WORD.store(AWAKE, Ordering::Relaxed);
-    let f = SPAWN.load(Ordering::Acquire);
-    if f != 0 {
-        // SAFETY: only `start` stores non-zero values, each a `Spawn`.
-        start(unsafe { core::mem::transmute::<usize, Spawn>(f) });
+    if RUNNING.load(Ordering::Acquire) {
+        start();
     }
 }
 
@@ -314,7 +311,7 @@ fn kernel_state(tid: i32) -> Option<u8> {
 /// Gets a spare running in place of blocked carrier `c`, then marks `c`
 /// replaced. False at the cap (or if no kernel thread could be made).
 fn compensate(c: &Carrier) -> bool {
-    if !start_spare() {
+    if !super::start_pool_spare() {
         AT_CAP.fetch_add(1, Ordering::Relaxed);
         return false;
     }
@@ -328,23 +325,3 @@ fn compensate(c: &Carrier) -> bool {
     true
 }
 
-/// Revives a retired carrier, or starts a new one in a new slot.
-fn start_spare() -> bool {
-    for s in carriers() {
-        if s.state.compare_exchange(RETIRED, ACTIVE, Ordering::AcqRel, Ordering::Relaxed).is_ok() {
-            s.spare_word.store(1, Ordering::Release);
-            raw::futex_wake(&s.spare_word, 1);
-            return true;
-        }
-    }
-    let Some(s) = add_carrier() else { return false };
-    let f = SPAWN.load(Ordering::Acquire);
-    // SAFETY: `start` stored a `Spawn` before this thread existed.
-    let spawn = unsafe { core::mem::transmute::<usize, Spawn>(f) };
-    if !spawn(s) {
-        s.state.store(GONE, Ordering::Release);
-        return false;
-    }
-    SPARES_MADE.fetch_add(1, Ordering::Relaxed);
-    true
-}

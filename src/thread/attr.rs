@@ -81,7 +81,8 @@ static DEFAULTS: Defaults = Defaults {
     guardsize: AtomicUsize::new(PAGE),
     policy: AtomicI32::new(0),
     priority: AtomicI32::new(0),
-    flags: AtomicI32::new(0),
+    // mnthread's threads are user threads unless asked otherwise.
+    flags: AtomicI32::new(FLAG_SCOPEPROCESS),
 };
 static DEFAULTS_WRITE: Locked<()> = Locked::new(());
 
@@ -127,8 +128,16 @@ pub fn spawn_of(attr: *const Attr, inherited: SchedInfo) -> Spawn {
         // SAFETY: the first word of a sigset_t is the kernel's set.
         unsafe { *(&e.sigmask as *const libc::sigset_t as *const u64) & !crate::sys::signal::INTERNAL }
     });
+    // SAFETY: a non-null extension is glibc's; its cpuset has cpusetsize bytes.
+    let affinity = (!a.extension.is_null()).then(|| unsafe { &*a.extension }).filter(|e| !e.cpuset.is_null() && e.cpusetsize > 0).map(|e| {
+        // SAFETY: as above.
+        unsafe { core::slice::from_raw_parts(e.cpuset as *const u8, e.cpusetsize) }.to_vec()
+    });
+    let bound = a.flags & FLAG_SCOPEPROCESS == 0 || affinity.is_some();
     if a.flags & FLAG_STACKADDR != 0 {
         return Spawn {
+            bound,
+            affinity,
             stack_size: size,
             guard: 0,
             user_stack: Some(a.stackaddr - size),
@@ -138,6 +147,8 @@ pub fn spawn_of(attr: *const Attr, inherited: SchedInfo) -> Spawn {
         };
     }
     Spawn {
+        bound,
+        affinity,
         stack_size: page_round_up(size),
         guard: page_round_up(a.guardsize),
         user_stack: None,

@@ -28,7 +28,7 @@ use crate::park::state as park_state;
 use crate::thread::runtime::{self, LIVE};
 use crate::sched::{self, Continuation};
 use crate::sys::real::{real, StartRoutine};
-use crate::mem::uthread::{Kind, SchedInfo, UThread, DETACHED, EXITED, FREE, INTR_CANCEL, JOINABLE};
+use crate::mem::uthread::{CpuMask, Kind, SchedInfo, UThread, DETACHED, EXITED, FREE, INTR_CANCEL, JOINABLE};
 use crate::thread::pool;
 
 /// What `pthread_create` was asked for, validated.
@@ -41,6 +41,10 @@ pub struct Spawn {
     pub sched: SchedInfo,
     /// `pthread_attr_setsigmask_np`'s mask; None: the creator's.
     pub sigmask: Option<u64>,
+    /// A kernel thread of its own (`PTHREAD_SCOPE_SYSTEM`, or a CPU mask).
+    pub bound: bool,
+    /// `pthread_attr_setaffinity_np`'s mask (the kernel's `cpu_set_t`).
+    pub affinity: Option<Vec<u8>>,
 }
 
 /// Creates a thread running `start(arg)`. `Err(EAGAIN)` when memory runs out.
@@ -93,6 +97,17 @@ pub fn create(spawn: &Spawn, start: StartRoutine, arg: *mut c_void) -> Result<*m
         tr.name.set(pool::process_name());
         tr.join_state.store(if spawn.detached { DETACHED } else { JOINABLE }, Ordering::Relaxed);
         tr.ctx.sp = new_context(st.top, thread_start, t as usize, mnthread_context_return, arch::fp_control());
+    }
+    if spawn.bound {
+        if let Err(e) = sched::bound::spawn_bound(t) {
+            // `t` never ran: its stack and descriptor go back.
+            pool::give_back(t);
+            return Err(e);
+        }
+        if let Some(bytes) = &spawn.affinity {
+            // Applied by the thread itself before its start routine runs.
+            sched::bound::set_pending(t, CpuMask { bytes: bytes.clone() });
+        }
     }
     sched::stats::count_created();
     if LIVE.fetch_add(1, Ordering::Relaxed) == 1 {
@@ -185,13 +200,15 @@ pub fn exit_current(retval: *mut c_void) -> ! {
         unsafe { libc::exit(0) };
     }
     let (c, cur) = sched::current_user().expect("exiting thread is not on a carrier");
+    // A bound carrier is handed to nobody: it waits for its next thread.
+    let bound = sched::bound::release_on_exit(t);
     // A joiner parked on us runs next, directly: claiming it from PARKED
     // makes us its only waker, and `finish_exit` on its stack wakes it.
     // SAFETY: `t == cur`; descriptors are type-stable.
     let joiner = unsafe { (*t).joiner.load(Ordering::Acquire) };
     // SAFETY: `cur` runs on `c` and never resumes; a claimed joiner is ours to run.
     unsafe {
-        if !joiner.is_null() && park_state::claim_parked(&(*joiner).park_state) {
+        if !bound && !joiner.is_null() && park_state::claim_parked(&(*joiner).park_state) {
             sched::switch_thread(c, cur, joiner, FINISH_EXIT);
         } else {
             sched::switch_away(c, cur, FINISH_EXIT);

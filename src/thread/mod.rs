@@ -11,6 +11,7 @@
 //! * [`unwind`] — `pthread_exit`'s forced unwinding and cleanup buffers.
 //! * [`overflow`] — telling a stack overflow from any other fault.
 
+pub mod affinity;
 pub mod attr;
 pub mod exit;
 pub mod foreign;

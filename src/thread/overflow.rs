@@ -32,6 +32,20 @@ pub fn install_altstack() -> libc::stack_t {
     }
 }
 
+/// Takes down the altstack `install_altstack` gave this kernel thread (it
+/// is about to end).
+pub fn remove_altstack(ss: libc::stack_t) {
+    if ss.ss_sp.is_null() {
+        return;
+    }
+    let off = libc::stack_t { ss_sp: core::ptr::null_mut(), ss_flags: libc::SS_DISABLE, ss_size: 0 };
+    // SAFETY: this thread's own altstack mapping, no longer in use.
+    unsafe {
+        raw::syscall3(libc::SYS_sigaltstack, &off as *const libc::stack_t as usize, 0, 0);
+        raw::munmap(ss.ss_sp as usize, ss.ss_size);
+    }
+}
+
 /// Reports a stack overflow of the running user thread and aborts, if the
 /// fault `info`/`uctx` (a SIGSEGV or SIGBUS handler's) is one.
 pub fn report_if_overflow(info: *const libc::siginfo_t, uctx: *const c_void) {

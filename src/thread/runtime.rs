@@ -82,12 +82,9 @@ fn glibc_default_stack() -> usize {
 }
 
 fn online_cpus() -> usize {
-    // SAFETY: a cpu_set_t is plain bits; all zeroes is the empty set.
-    let mut set: libc::cpu_set_t = unsafe { core::mem::zeroed() };
-    // SAFETY: sched_getaffinity fills `set`.
-    if unsafe { libc::sched_getaffinity(0, core::mem::size_of::<libc::cpu_set_t>(), &mut set) } == 0 {
-        // SAFETY: `set` was filled.
-        let n = unsafe { libc::CPU_COUNT(&set) } as usize;
+    let mut set = [0u8; 1024];
+    if crate::thread::affinity::kernel_mask(0, &mut set) == 0 {
+        let n = set.iter().map(|b| b.count_ones() as usize).sum();
         if n > 0 {
             return n;
         }
@@ -192,8 +189,9 @@ pub fn start() -> Result<(), i32> {
             return Err(libc::EAGAIN);
         }
         sched::keep_carriers(running);
+        sched::register_spawn(spawn_carrier);
         if config().max_carriers > running {
-            sched::monitor::start(spawn_carrier);
+            sched::monitor::start();
         }
         run_start_hook();
         restore();
@@ -227,9 +225,15 @@ fn run_start_hook() {
 /// monitor's spares); false if glibc could not make one.
 fn spawn_carrier(c: &'static Carrier) -> bool {
     let mut t: libc::pthread_t = 0;
-    // SAFETY: the real pthread_create with a start routine that takes the
-    // (never freed) carrier as its argument.
-    unsafe { (real().pthread_create)(&mut t, core::ptr::null(), carrier_main, c as *const Carrier as *mut _) == 0 }
+    // What glibc's pthread_attr_init makes, detached: nobody joins a carrier.
+    let mut attr = crate::thread::attr::Attr::ZERO;
+    attr.guardsize = crate::mem::PAGE;
+    attr.flags = crate::thread::attr::FLAG_DETACHSTATE;
+    // SAFETY: the real pthread_create with glibc's attribute layout and a
+    // start routine that takes the (never freed) carrier as its argument.
+    unsafe {
+        (real().pthread_create)(&mut t, &attr as *const _ as *const libc::pthread_attr_t, carrier_main, c as *const Carrier as *mut _) == 0
+    }
 }
 
 extern "C" fn carrier_main(arg: *mut libc::c_void) -> *mut libc::c_void {
@@ -243,7 +247,12 @@ extern "C" fn carrier_main(arg: *mut libc::c_void) -> *mut libc::c_void {
     ksig::thread_mask(libc::SIG_SETMASK, Some(ksig::CARRIER_MASK));
     let alt = crate::thread::overflow::install_altstack();
     c.set_altstack(alt.ss_sp as usize, alt.ss_size);
-    sched::idle_loop(c)
+    sched::idle_loop(c);
+    // A bound carrier's kernel thread whose state its thread changed ends
+    // here (detached: glibc reclaims it); its slot is free once we are off it.
+    crate::thread::overflow::remove_altstack(alt);
+    sched::bound::slot_freed(c);
+    core::ptr::null_mut()
 }
 
 const HIBERNATE_STACK: usize = 64 * 1024;
