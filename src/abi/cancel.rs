@@ -11,8 +11,8 @@ use crate::sys::real::real;
 /// <pthread.h> values the libc crate lacks.
 const PTHREAD_CANCEL_ENABLE: c_int = 0;
 const PTHREAD_CANCEL_DISABLE: c_int = 1;
-const PTHREAD_CANCEL_DEFERRED: c_int = 0;
-const PTHREAD_CANCEL_ASYNCHRONOUS: c_int = 1;
+pub(crate) const PTHREAD_CANCEL_DEFERRED: c_int = 0;
+pub(crate) const PTHREAD_CANCEL_ASYNCHRONOUS: c_int = 1;
 
 fn me() -> Option<*mut UThread> {
     sched::current_user().map(|(_, t)| t)

@@ -54,6 +54,7 @@ use core::sync::atomic::Ordering;
 
 use super::{add_carrier, count_pool, current_user, global, idle, spawn, start_pool_spare, Carrier, ACTIVE, BOUND, BOUND_IDLE, DEAD, DYING};
 use crate::mem::uthread::{CpuMask, UThread};
+use crate::sys::lock::Locked;
 use crate::sys::raw;
 
 /// `sleep_word` values of a bound carrier.
@@ -238,32 +239,36 @@ pub(super) fn unbind_in_child(c: &Carrier) {
     }
 }
 
+/// Guards the masks left for threads: taking one out of a descriptor and
+/// reading one happen under it, so a reader never sees a mask freed (all
+/// rare: the owner's fast path is one load of its own `affinity`).
+static PENDING: Locked<()> = Locked::new(());
+
+/// Swaps the mask left for `t` with `new` (null: none) under [`PENDING`];
+/// the old one is the caller's.
+fn swap_pending(t: *mut UThread, new: *mut CpuMask) -> Option<Box<CpuMask>> {
+    // SAFETY: descriptors are type-stable.
+    let old = PENDING.with(|_| unsafe { (*t).affinity.swap(new, Ordering::AcqRel) });
+    // SAFETY: masks are boxed by `set_pending`; the swap made this one ours.
+    (!old.is_null()).then(|| unsafe { Box::from_raw(old) })
+}
+
 /// Leaves `mask` for thread `t` (not the caller, not bound): `t` binds
 /// itself to it when it next resumes from a park ([`take_pending`]).
 pub fn set_pending(t: *mut UThread, mask: CpuMask) {
-    let p = Box::into_raw(Box::new(mask));
-    // SAFETY: descriptors are type-stable.
-    let old = unsafe { (*t).affinity.swap(p, Ordering::AcqRel) };
-    if !old.is_null() {
-        // SAFETY: masks are boxed by `set_pending` and owned by whoever swaps them out.
-        drop(unsafe { Box::from_raw(old) });
-    }
+    drop(swap_pending(t, Box::into_raw(Box::new(mask))));
 }
 
 /// A copy of the mask left for `t`, if any.
 pub fn pending(t: *mut UThread) -> Option<Vec<u8>> {
-    // SAFETY: descriptors are type-stable; a mask is freed only by its
-    // thread (when it takes it, or ends) or by `set_pending`, which callers
-    // of this do not race with (the abi layer holds the thread's pin).
-    unsafe { (*t).affinity.load(Ordering::Acquire).as_ref().map(|m| m.bytes.clone()) }
+    // SAFETY: descriptors are type-stable; under PENDING nobody frees the mask.
+    PENDING.with(|_| unsafe { (*t).affinity.load(Ordering::Acquire).as_ref().map(|m| m.bytes.clone()) })
 }
 
 fn drop_pending(t: *mut UThread) {
-    // SAFETY: descriptors are type-stable.
-    let p = unsafe { (*t).affinity.swap(core::ptr::null_mut(), Ordering::AcqRel) };
-    if !p.is_null() {
-        // SAFETY: see `set_pending`.
-        drop(unsafe { Box::from_raw(p) });
+    // SAFETY: the caller's own descriptor.
+    if !unsafe { (*t).affinity.load(Ordering::Relaxed) }.is_null() {
+        drop(swap_pending(t, core::ptr::null_mut()));
     }
 }
 
@@ -280,13 +285,7 @@ pub fn take_pending(t: *mut UThread) {
 
 #[cold]
 fn bind_to_pending(t: *mut UThread) {
-    // SAFETY: the caller's own descriptor.
-    let p = unsafe { (*t).affinity.swap(core::ptr::null_mut(), Ordering::AcqRel) };
-    if p.is_null() {
-        return;
-    }
-    // SAFETY: see `set_pending`; it is ours now.
-    let mask = unsafe { Box::from_raw(p) };
+    let Some(mask) = swap_pending(t, core::ptr::null_mut()) else { return };
     if bind_current().is_ok() {
         set_kernel_affinity(0, &mask.bytes);
     }
