@@ -24,6 +24,14 @@
 //! carrier costs one CPU-clock read per look while threads wait and
 //! nothing otherwise; `/proc` is read only for a stalled one.
 //!
+//! Stranded work. A carrier that has not switched since the last look
+//! while threads wait on its own queues and another carrier is idle gets
+//! that one woken to steal them: a yield requeues the yielder locally and
+//! wakes nobody (the common case is a short run of the next thread, and a
+//! wake-up there is a system call per yield), so without this look a
+//! yielder queued behind a thread that computes for long would wait for
+//! it with a carrier asleep.
+//!
 //! Rescuing (`compensate`). The monitor first gets a spare running — a
 //! retired carrier revived, or a new slot with a new kernel thread, at most
 //! `MNTHREAD_MAX_CARRIERS` in all — and only then marks the blocked carrier
@@ -234,9 +242,16 @@ fn look(watch: &mut [Watch; MAX_CARRIERS]) -> Look {
             continue;
         };
         let before = s.replace(Seen { ticks, cpu, at: now });
+        let kept = before.is_some_and(|b| b.ticks == ticks);
+        if kept && idle_exists && queued(c) {
+            // Stranded: threads wait on this carrier's queues behind one
+            // that keeps it, while another carrier sleeps (a yield queues
+            // the yielder here and wakes nobody). Wake one to steal them.
+            idle::notify();
+        }
         // No switch since the last look: the CPU time since then is all
         // this thread's.
-        let stalled = before.is_some_and(|b| b.ticks == ticks && cpu.saturating_sub(b.cpu).saturating_mul(2) < now.saturating_sub(b.at));
+        let stalled = kept && before.is_some_and(|b| cpu.saturating_sub(b.cpu).saturating_mul(2) < now.saturating_sub(b.at));
         if !stalled {
             if before.is_some_and(|b| b.ticks != ticks) {
                 // A new thread run: its first stall is looked at at once.
