@@ -51,6 +51,8 @@ RUNS = [
     dict(prog="tcp_echo", args=["100", "100000"], timeout=180, quick=["100", "5000"], suffix=" (100 conns)"),
     dict(prog="tcp_echo", args=["1000", "100000"], timeout=180, quick=["500", "5000"], suffix=" (1k conns)"),
     dict(prog="tcp_echo", args=["10000", "100000"], timeout=300, quick=["1000", "5000"], suffix=" (10k conns)"),
+    dict(prog="fork_wait", args=["2000", "0"], timeout=120, quick=["200", "0"]),
+    dict(prog="fork_wait", args=["1000", "10000"], timeout=300, quick=["100", "10000"]),
     dict(prog="rescue", args=["300"], timeout=120, quick=["50"],
          mn_env={"MNTHREAD_CARRIERS": "1"}, note="1 carrier"),
 ]

@@ -282,8 +282,6 @@ fn interrupt() {
 /// # Safety
 /// Only one thread may exist in the process.
 pub unsafe fn forget_in_child() {
-    // SAFETY: forwarded.
-    unsafe { SETUP.forget_holder() };
     for fd in [EPOLL.swap(-1, Ordering::Relaxed), WAKE_FD.swap(-1, Ordering::Relaxed)] {
         if fd >= 0 {
             raw::close(fd);

@@ -28,8 +28,8 @@
 //!
 //! Invariants: a class lock is held only while a free list is popped,
 //! pushed or refilled — never across a call into user code or a context
-//! switch (the `RawLock` rule). In a fork child the locks are released by
-//! [`forget_lock_holders`], since a lock's holder may not have survived.
+//! switch (the `RawLock` rule). A fork copies them free, the lists whole
+//! (`sys::lock`'s fork gate).
 //!
 //! Rejected: a lock-free Treiber stack per class (needs ABA tags and buys
 //! nothing here: the runtime allocates rarely, off its hot paths); one lock
@@ -170,18 +170,6 @@ unsafe impl GlobalAlloc for Heap {
 
 #[cfg_attr(not(test), global_allocator)]
 pub static HEAP: Heap = Heap::new();
-
-/// Releases every class lock in a fork child: their holders may have been
-/// other carriers, which do not exist there.
-///
-/// # Safety
-/// Only one thread may exist in the process.
-pub unsafe fn forget_lock_holders() {
-    for c in &HEAP.classes {
-        // SAFETY: forwarded (single-threaded).
-        unsafe { c.free.forget_holder() };
-    }
-}
 
 #[cfg(test)]
 mod tests {

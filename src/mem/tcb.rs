@@ -171,6 +171,8 @@ pub fn build() -> Option<usize> {
             *((tp as isize + l.resp_off) as *mut usize) = tp + OFF_RES;
         }
         init_static_modules(tp, modules());
+        // Its contexts count their runtime locks in it (`sys::lock`).
+        crate::sys::lock::mark_context(tp);
         Some(tp)
     }
 }

@@ -428,8 +428,6 @@ pub(crate) fn reserve_sleepers(n: usize) -> bool {
 /// # Safety
 /// Only one thread may exist in the process.
 pub unsafe fn forget_all() {
-    // SAFETY: forwarded.
-    unsafe { IDLE.sleepers.forget_holder() };
     IDLE.sleepers.with(|s| s.clear());
     IDLE.sleeping.store(0, Ordering::Relaxed);
     IDLE.spinning.store(0, Ordering::Relaxed);

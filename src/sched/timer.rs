@@ -144,8 +144,6 @@ pub fn done() {
 /// # Safety
 /// Only one thread may exist in the process.
 pub unsafe fn forget_all() {
-    // SAFETY: forwarded.
-    unsafe { HEAP.forget_holder() };
     HEAP.with(|h| h.items.clear());
     EARLIEST.store(u64::MAX, Ordering::Relaxed);
     ACTIVE.store(0, Ordering::Relaxed);

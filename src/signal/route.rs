@@ -65,7 +65,10 @@ pub fn start() {
 }
 
 extern "C" fn router_main(_: *mut c_void) -> *mut c_void {
-    ksig::thread_mask(libc::SIG_SETMASK, Some(HELPER_MASK));
+    // `SIGMN` stays blocked here and is waited for with the rest: a kick
+    // that comes before the wait starts stays pending and ends it, where a
+    // handler would have run before the wait and left it to sleep.
+    ksig::thread_mask(libc::SIG_SETMASK, Some(HELPER_MASK | bit(SIGMN)));
     ROUTER_TID.store(ksig::gettid(), Ordering::Release);
     // SAFETY: all-zero is a valid siginfo.
     let mut info: libc::siginfo_t = unsafe { core::mem::zeroed() };
@@ -84,8 +87,8 @@ extern "C" fn router_main(_: *mut c_void) -> *mut c_void {
             }
             DRAINED.store(drain, Ordering::SeqCst);
         }
-        let r = ksig::take_pending(want, &mut info, retry.then_some(RETRY_NS));
-        if r > 0 {
+        let r = ksig::take_pending(want | bit(SIGMN), &mut info, retry.then_some(RETRY_NS));
+        if r > 0 && r != SIGMN as isize {
             route(&info);
         }
     }
@@ -103,10 +106,6 @@ fn kick() {
 /// computed it for (see [`stop_waiting_for_parked`]).
 static ASKED: AtomicU64 = AtomicU64::new(0);
 static SEEN: AtomicU64 = AtomicU64::new(0);
-
-/// How often the request is sent again (the first may reach the router just
-/// before it enters its wait, which then does not see it).
-const ASK_AGAIN_NS: u64 = 1_000_000;
 
 /// A signal was just parked by a thread other than the router: the router
 /// must stop waiting for it before the signal goes back to the kernel, or it
@@ -132,16 +131,12 @@ pub fn drain() {
 }
 
 /// Makes a request on `asked` and waits until the router has answered it
-/// on `answered`, asking again now and then.
+/// on `answered` (one kick is enough: it stays pending until the router's
+/// next wait, which it ends).
 fn ask_router(asked: &AtomicU64, answered: &AtomicU64) {
     let req = asked.fetch_add(1, Ordering::SeqCst) + 1;
-    let mut next = 0;
+    kick();
     while answered.load(Ordering::SeqCst) < req {
-        let now = crate::sys::time::now();
-        if now >= next {
-            kick();
-            next = now + ASK_AGAIN_NS;
-        }
         core::hint::spin_loop();
     }
 }
@@ -400,12 +395,8 @@ static WAITING: AtomicU64 = AtomicU64::new(0);
 /// Only one thread may exist in the process.
 pub unsafe fn restart_in_child() {
     action::forked();
-    // SAFETY: per the contract.
-    unsafe { WAITERS.forget_holder() };
     WAITERS.with(|w| w.0.clear());
     WAITING.store(0, Ordering::Relaxed);
-    // SAFETY: per the contract.
-    unsafe { PROCESS.forget_holder() };
     RETRY.store(false, Ordering::Relaxed);
     ROUTER_TID.store(0, Ordering::Relaxed);
     if crate::thread::runtime::started() {

@@ -255,16 +255,6 @@ pub fn unlink(name: &CStr) -> Result<(), c_int> {
     }
 }
 
-/// Frees the table lock in a fork child (the mappings themselves are
-/// inherited, so the list stays).
-///
-/// # Safety
-/// Only one thread may exist in the process.
-pub unsafe fn forget_lock_holder() {
-    // SAFETY: forwarded.
-    unsafe { TABLE.forget_holder() };
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;

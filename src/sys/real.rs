@@ -20,6 +20,9 @@ pub struct Real {
     pub dlmopen: unsafe extern "C" fn(libc::Lmid_t, *const c_char, c_int) -> *mut c_void,
     pub dlclose: unsafe extern "C" fn(*mut c_void) -> c_int,
     pub fork: unsafe extern "C" fn() -> libc::pid_t,
+    /// stdio's list lock (recursive, owned by a TCB), which glibc's fork takes.
+    pub io_list_lock: unsafe extern "C" fn(),
+    pub io_list_unlock: unsafe extern "C" fn(),
     pub register_cancel: unsafe extern "C" fn(*mut c_void),
     pub unregister_cancel: unsafe extern "C" fn(*mut c_void),
     pub unwind_next: unsafe extern "C" fn(*mut c_void) -> !,
@@ -155,6 +158,8 @@ pub fn resolve() {
             dlmopen: core::mem::transmute(sym(c"dlmopen")),
             dlclose: core::mem::transmute(sym(c"dlclose")),
             fork: core::mem::transmute(sym(c"fork")),
+            io_list_lock: core::mem::transmute(sym(c"_IO_list_lock")),
+            io_list_unlock: core::mem::transmute(sym(c"_IO_list_unlock")),
             register_cancel: core::mem::transmute(sym(c"__pthread_register_cancel")),
             unregister_cancel: core::mem::transmute(sym(c"__pthread_unregister_cancel")),
             unwind_next: core::mem::transmute(sym(c"__pthread_unwind_next")),

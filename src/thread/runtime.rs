@@ -99,6 +99,7 @@ pub fn init() {
     }
     sched::register_off_carrier(off_carrier);
     crate::sys::real::resolve();
+    crate::sys::lock::init();
     let fallbacks = env_usize(c"MNTHREAD_FALLBACKS").is_some_and(|v| v != 0);
     arch::init(fallbacks);
     if fallbacks {
@@ -239,10 +240,17 @@ fn spawn_carrier(c: &'static Carrier) -> bool {
 extern "C" fn carrier_main(arg: *mut libc::c_void) -> *mut libc::c_void {
     // SAFETY: `arg` is the carrier passed by `spawn_carrier`, alive forever.
     let c: &'static Carrier = unsafe { &*(arg as *const Carrier) };
+    let tp = arch::thread_pointer();
+    // Before any lock: this kernel thread's own TCB counts its runtime
+    // locks, which a forker finds through `c.idle` (`sys::lock`).
+    // SAFETY: our own glibc TCB, holding no lock; only this carrier writes
+    // its idle context.
+    unsafe {
+        crate::sys::lock::mark_context(tp);
+        (*c.idle.get()).tp = tp;
+    }
     sched::carrier_started(c);
     arch::set_gs_base(c as *const Carrier as usize);
-    // SAFETY: only this carrier writes its idle context.
-    unsafe { (*c.idle.get()).tp = arch::thread_pointer() };
     // The kernel mask every carrier keeps (see `sys::signal`).
     ksig::thread_mask(libc::SIG_SETMASK, Some(ksig::CARRIER_MASK));
     let alt = crate::thread::overflow::install_altstack();
@@ -251,6 +259,14 @@ extern "C" fn carrier_main(arg: *mut libc::c_void) -> *mut libc::c_void {
     // A bound carrier's kernel thread whose state its thread changed ends
     // here (detached: glibc reclaims it); its slot is free once we are off it.
     crate::thread::overflow::remove_altstack(alt);
+    // glibc may free this TCB or give it to a thread of its own: a forker
+    // must not look at it any more.
+    // SAFETY: our own TCB and idle context; no lock is held here.
+    unsafe {
+        crate::sys::lock::unmark_context(tp);
+        core::ptr::write_volatile(core::ptr::addr_of_mut!((*c.idle.get()).tp), 0);
+    }
+    crate::sys::lock::leave_before_fork();
     sched::bound::slot_freed(c);
     core::ptr::null_mut()
 }
@@ -294,8 +310,23 @@ fn adopt_main(main: *mut UThread, stack: usize) {
 /// `SIGSETXID`, whose handler returns to this sleep.
 unsafe extern "C" fn hibernate(main: usize, _: usize) -> crate::arch::switch::Routine {
     raw::block_all_signals();
+    // Main's TCB will count the runtime locks of main's user thread
+    // (`sys::lock`), which may run before the hand-over below is done: the
+    // hand-over counts its own on a TCB of its own. Without one, main's
+    // locks stay counted in the shared word.
+    let main_tp = arch::thread_pointer();
+    let own = crate::mem::tcb::build();
+    if let Some(tp) = own {
+        // SAFETY: main's TCB; main's user thread is suspended and holds no lock.
+        unsafe { crate::sys::lock::mark_context(main_tp) };
+        arch::set_thread_pointer(tp);
+    }
     sched::global::push(main as *mut UThread);
     sched::idle::notify();
+    if own.is_some() {
+        // No more locks here (the SIGSETXID handler takes none).
+        arch::set_thread_pointer(main_tp);
+    }
     loop {
         raw::futex_wait(&HIBERNATE_WORD, 0, None);
     }
