@@ -32,6 +32,7 @@
 //!    across glibc's fork, then glibc's fork;
 //! 5. both processes open the gate; the parent lets stdio's lock go (glibc
 //!    resets it in the child).
+//!
 //! The wait is bounded: a runtime lock is held for a short, bounded
 //! section (`sys::lock`'s invariant), so a fork that still waits after 10 s
 //! reports it and aborts rather than hang.
@@ -116,8 +117,7 @@ fn glibc_fork() -> libc::pid_t {
     lock::open_fork_gate();
     if user.is_some() {
         // Only this thread lives on in the child (the forget calls'
-        // contract): forget the others' queues, waits and offload
-        // workers, and free the locks whose holders did not survive.
+        // contract): forget the others' queues, waits and offload workers.
         // SAFETY: as said.
         unsafe {
             sched::forget_parent_threads();
@@ -125,7 +125,7 @@ fn glibc_fork() -> libc::pid_t {
             crate::park::offload::forget_all();
             crate::io::poller::forget_in_child();
         }
-        crate::thread::runtime::LIVE.store(1, core::sync::atomic::Ordering::Relaxed);
+        crate::thread::runtime::LIVE.store(1, Ordering::Relaxed);
         sched::monitor::restart_in_child();
         // SAFETY: as said.
         unsafe { crate::signal::route::restart_in_child() };

@@ -168,7 +168,8 @@ unsafe impl GlobalAlloc for Heap {
     }
 }
 
-#[cfg_attr(not(test), global_allocator)]
+#[cfg(not(test))]
+#[global_allocator]
 pub static HEAP: Heap = Heap::new();
 
 #[cfg(test)]

@@ -36,6 +36,7 @@
 //!   runs one of our threads, so the acquirer needs none: its store and load
 //!   are ordered by that barrier or come after it. Where the kernel refuses
 //!   membarrier, every lock fences instead ([`init`]).
+//!
 //! A context switches with depth 0 (the invariant above), so a carrier's
 //! locks are counted in its own TCB or in the one of the user thread it
 //! runs now.
@@ -221,12 +222,20 @@ fn stopped_by_gate() -> bool {
 /// look at it. Dekker again: either the forker sees the pointer cleared,
 /// or this load sees the gate closed.
 pub fn leave_before_fork() {
+    order_before_gate_load();
+    wait_for_gate();
+}
+
+/// The acquirer's half of the Dekker with the forker: a store of ours
+/// (depth, idle pointer) before the following gate load. Only a compiler
+/// fence when the forker's membarrier stands for the CPU's.
+#[inline(always)]
+fn order_before_gate_load() {
     if ASYMMETRIC.load(Ordering::Relaxed) {
         core::sync::atomic::compiler_fence(Ordering::SeqCst);
     } else {
         core::sync::atomic::fence(Ordering::SeqCst);
     }
-    wait_for_gate();
 }
 
 #[cold]
@@ -257,13 +266,7 @@ impl RawLock {
     pub fn lock(&self) -> RawLockGuard<'_> {
         loop {
             depth_up();
-            if ASYMMETRIC.load(Ordering::Relaxed) {
-                // The forker's membarrier orders the depth store before
-                // the gate load (see "The fork gate").
-                core::sync::atomic::compiler_fence(Ordering::SeqCst);
-            } else {
-                core::sync::atomic::fence(Ordering::SeqCst);
-            }
+            order_before_gate_load();
             if FORK_GATE.load(Ordering::Relaxed) == 0 || !stopped_by_gate() {
                 break;
             }
